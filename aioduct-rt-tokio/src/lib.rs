@@ -1,1 +1,69 @@
-//! placeholder
+//! `TokioRuntime`: aioduct's runtime glue for tokio.
+//!
+//! It opens TCP connections with the socket options of [`TcpOptions`] (through socket2), sleeps on
+//! tokio's timer, spawns on the current tokio runtime, and resolves names on tokio's blocking pool.
+//! Streams are exposed through the [`futures_io`] traits that every aioduct layer speaks.
+//!
+//! ```no_run
+//! use aioduct_core::{Runtime, TcpOptions};
+//! use aioduct_rt_tokio::TokioRuntime;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let stream = TokioRuntime::connect("127.0.0.1:8080".parse().unwrap(), &TcpOptions::default()).await?;
+//! # drop(stream);
+//! # Ok(())
+//! # }
+//! ```
+
+mod socket;
+mod stream;
+
+use std::{future::Future, io, net::SocketAddr, time::Duration};
+
+use aioduct_core::{Addrs, Name, Runtime, Spawn, TcpOptions};
+
+pub use stream::TokioStream;
+
+/// The tokio runtime. Requires a tokio runtime with the I/O and time drivers enabled.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioRuntime;
+
+impl Runtime for TokioRuntime {
+    type TcpStream = TokioStream;
+    type Sleep = tokio::time::Sleep;
+
+    fn connect(
+        addr: SocketAddr,
+        options: &TcpOptions,
+    ) -> impl Future<Output = io::Result<TokioStream>> + 'static {
+        let socket = socket::configured_socket(addr, options);
+        async move {
+            let stream = socket?.connect(addr).await?;
+            Ok(TokioStream::new(stream))
+        }
+    }
+
+    fn sleep(duration: Duration) -> tokio::time::Sleep {
+        tokio::time::sleep(duration)
+    }
+
+    fn now() -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    fn resolve(name: Name, port: u16) -> impl Future<Output = io::Result<Addrs>> + 'static {
+        async move {
+            let addrs = tokio::net::lookup_host((name.as_str(), port)).await?;
+            Ok(addrs.collect())
+        }
+    }
+}
+
+impl<F> Spawn<F> for TokioRuntime
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn spawn(future: F) {
+        tokio::spawn(future);
+    }
+}
