@@ -37,7 +37,10 @@ async fn connects_with_options_and_moves_bytes_both_ways() {
     let socket = socket2::SockRef::from(stream_ref(&stream));
     assert!(socket.tcp_nodelay().unwrap());
     assert!(socket.keepalive().unwrap());
-    assert_eq!(socket.tcp_keepalive_time().unwrap(), Duration::from_secs(30));
+    assert_eq!(
+        socket.tcp_keepalive_time().unwrap(),
+        Duration::from_secs(30)
+    );
 }
 
 fn stream_ref(stream: &aioduct_rt_tokio::TokioStream) -> &tokio::net::TcpStream {
@@ -69,9 +72,16 @@ async fn local_address_that_is_not_ours_fails_to_bind() {
 
 #[tokio::test]
 async fn resolves_localhost_and_sleeps() {
-    let addrs = TokioRuntime::resolve(Name::new("localhost"), 8080).await.unwrap();
+    let addrs = TokioRuntime::resolve(Name::new("localhost"), 8080)
+        .await
+        .unwrap();
     assert!(!addrs.is_empty());
-    assert!(addrs.as_slice().iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+    assert!(
+        addrs
+            .as_slice()
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == 8080)
+    );
 
     let start = std::time::Instant::now();
     TokioRuntime::sleep(Duration::from_millis(20)).await;
