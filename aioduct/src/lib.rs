@@ -1,1 +1,86 @@
-//! placeholder
+//! An async HTTP client built directly on hyper 1.x.
+//!
+//! aioduct drives hyper's `client::conn` itself: its own connection pool ([`aioduct_pool`]), TLS
+//! (rustls), DNS and runtime glue; no hyper-util. HTTP/1.1 and HTTP/2 (chosen by ALPN, or HTTP/2
+//! with prior knowledge), pooled keep-alive connections, HTTP/2 multiplexing, streaming bodies
+//! both ways, timeouts, and per-request timings.
+//!
+//! ```no_run
+//! use aioduct::{Client, StatusCode};
+//! use aioduct::runtime::TokioRuntime;
+//!
+//! # async fn run() -> Result<(), aioduct::Error> {
+//! let client = Client::<TokioRuntime>::new();
+//! let resp = client.get("http://127.0.0.1:8080/hello")?.send().await?;
+//! assert_eq!(resp.status(), StatusCode::OK);
+//! println!("{}", resp.text().await?);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `tokio` (default) | [`runtime::TokioRuntime`] |
+//! | `rustls` | HTTPS with rustls and the webpki roots; needs exactly one provider below |
+//! | `rustls-ring` / `rustls-aws-lc-rs` | the rustls crypto provider |
+//! | `rustls-native-roots` | also trust the operating system's roots |
+//! | `json` | [`RequestBuilder::json`] and [`Response::json`] |
+//!
+//! At least one runtime feature must be enabled.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(any(feature = "tokio")))]
+compile_error!("aioduct needs a runtime: enable the `tokio` feature");
+
+mod body;
+mod client;
+mod http2;
+mod request;
+mod response;
+mod timeout;
+mod transport;
+mod url;
+
+pub use aioduct_core::{Body, Error, ErrorKind, Middleware, Next, Resolve, Result, Timings};
+pub use client::{Client, ClientBuilder};
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, header};
+pub use http2::Http2Config;
+pub use request::RequestBuilder;
+pub use response::Response;
+pub use transport::HttpRuntime;
+pub use url::IntoUrl;
+
+/// The traits and types aioduct's crates share.
+pub use aioduct_core as core;
+/// The connection pool, usable on its own.
+pub use aioduct_pool as pool;
+
+/// The runtimes aioduct runs on.
+pub mod runtime {
+    pub use aioduct_core::{Runtime, Spawn, TcpOptions};
+    #[cfg(feature = "tokio")]
+    pub use aioduct_rt_tokio::TokioRuntime;
+}
+
+/// TLS with rustls.
+#[cfg(feature = "rustls")]
+pub use aioduct_tls as tls;
+
+#[cfg(test)]
+mod promises {
+    use super::*;
+
+    fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn public_types_keep_their_auto_traits() {
+        assert_send_sync_clone::<Client<runtime::TokioRuntime>>();
+        assert_send::<Response>();
+        assert_send::<RequestBuilder<runtime::TokioRuntime>>();
+        assert_send::<Error>();
+    }
+}

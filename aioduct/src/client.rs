@@ -1,0 +1,472 @@
+//! The client and its builder.
+
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
+
+use aioduct_core::{Body, Error, ErrorKind, Resolve, TcpOptions, Timings};
+use aioduct_pool::Pool;
+use http::{
+    HeaderMap, HeaderValue, Method, Version,
+    header::{ACCEPT, AUTHORIZATION, USER_AGENT},
+    uri::Scheme,
+};
+
+use crate::{
+    Http2Config, HttpRuntime, IntoUrl, RequestBuilder, Response,
+    body::{ReadLimits, ResponseBody},
+    request::RequestOptions,
+    timeout::race,
+    transport::{Stack, TcpConnector, Transport},
+    url,
+};
+
+/// An HTTP client: a connection pool and the settings every request shares.
+///
+/// Cloning is cheap and shares the pool; make one client and reuse it.
+///
+/// ```no_run
+/// use aioduct::Client;
+/// use aioduct::runtime::TokioRuntime;
+///
+/// # async fn run() -> Result<(), aioduct::Error> {
+/// let client = Client::<TokioRuntime>::new();
+/// let body = client.get("http://127.0.0.1:8080/")?.send().await?.text().await?;
+/// # let _ = body;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Client<R: HttpRuntime> {
+    inner: Arc<Inner<R>>,
+}
+
+struct Inner<R: HttpRuntime> {
+    transport: Transport<R>,
+    default_headers: HeaderMap,
+    timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    http2_prior_knowledge: bool,
+}
+
+impl<R: HttpRuntime> Clone for Client<R> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<R: HttpRuntime> fmt::Debug for Client<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("default_headers", &self.inner.default_headers)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: HttpRuntime> Default for Client<R> {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl<R: HttpRuntime> Client<R> {
+    /// A client with default settings. With the `rustls` feature it also speaks HTTPS, trusting
+    /// the webpki roots (and the system's with `rustls-native-roots`).
+    pub fn new() -> Self {
+        ClientBuilder::new().build()
+    }
+
+    /// A client that speaks HTTPS through rustls with the default roots.
+    #[cfg(feature = "rustls")]
+    pub fn with_rustls() -> Self {
+        ClientBuilder::new().tls(default_tls()).build()
+    }
+
+    /// A builder to configure a client.
+    pub fn builder() -> ClientBuilder<R> {
+        ClientBuilder::new()
+    }
+
+    /// Starts a GET request.
+    pub fn get(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::GET, url)
+    }
+
+    /// Starts a HEAD request.
+    pub fn head(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::HEAD, url)
+    }
+
+    /// Starts a POST request.
+    pub fn post(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::POST, url)
+    }
+
+    /// Starts a PUT request.
+    pub fn put(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::PUT, url)
+    }
+
+    /// Starts a PATCH request.
+    pub fn patch(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::PATCH, url)
+    }
+
+    /// Starts a DELETE request.
+    pub fn delete(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::DELETE, url)
+    }
+
+    /// Starts a request with any method.
+    ///
+    /// The URL is checked here, before any I/O: it must be absolute `http` or `https` with a
+    /// host, a port up to 65535, and no encoded delimiters or control characters in the host.
+    pub fn request(&self, method: Method, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        let checked = url::check(url.into_uri()?)?;
+        let mut request = http::Request::new(Body::empty());
+        *request.method_mut() = method;
+        *request.uri_mut() = checked.uri;
+        if let Some(auth) = checked.basic_auth {
+            request.headers_mut().insert(AUTHORIZATION, auth);
+        }
+        Ok(RequestBuilder::new(self.clone(), Ok(request)))
+    }
+
+    /// Sends a request built elsewhere. Its URL passes the same checks as [`Client::request`].
+    pub async fn execute(&self, request: http::Request<Body>) -> Result<Response, Error> {
+        let (mut parts, body) = request.into_parts();
+        let checked = url::check(parts.uri)?;
+        parts.uri = checked.uri;
+        if let Some(auth) = checked.basic_auth
+            && !parts.headers.contains_key(AUTHORIZATION)
+        {
+            parts.headers.insert(AUTHORIZATION, auth);
+        }
+        let options = RequestOptions::default();
+        self.execute_with(http::Request::from_parts(parts, body), options)
+            .await
+    }
+
+    pub(crate) async fn execute_with(
+        &self,
+        mut request: http::Request<Body>,
+        options: RequestOptions,
+    ) -> Result<Response, Error> {
+        let inner = &*self.inner;
+        for (name, value) in &inner.default_headers {
+            if !request.headers().contains_key(name) {
+                request.headers_mut().insert(name, value.clone());
+            }
+        }
+        let url = request.uri().clone();
+        let cleartext = url.scheme() == Some(&Scheme::HTTP);
+        let h2c = cleartext
+            && match options.version {
+                Some(version) => version == Version::HTTP_2,
+                None => inner.http2_prior_knowledge,
+            };
+
+        let started = R::now();
+        let limit = options.timeout.or(inner.timeout);
+        let mut deadline = limit.map(R::boxed_sleep);
+        let sending = inner.transport.send(request, h2c);
+        let exchange = match &mut deadline {
+            None => sending.await?,
+            Some(timer) => race(sending, timer.as_mut()).await.map_err(|_| {
+                Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
+            })??,
+        };
+
+        let mut timings = Timings::default();
+        timings.ttfb = Some(R::now().duration_since(started));
+        if let Some(info) = &exchange.new_connection {
+            timings.dns = info.dns_time;
+            timings.connect = info.connect_time;
+            timings.tls = info.tls_time;
+        }
+        let (head, incoming) = exchange.response.into_parts();
+        let limits = ReadLimits {
+            deadline,
+            read_timeout: inner.read_timeout,
+            make_sleep: R::boxed_sleep,
+            now: R::now,
+            started,
+        };
+        let body = ResponseBody::new(incoming, exchange.lease, limits);
+        Ok(Response::new(
+            head,
+            body,
+            url,
+            exchange.remote_addr,
+            timings,
+        ))
+    }
+}
+
+/// Configures and builds a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use aioduct::Client;
+/// use aioduct::runtime::TokioRuntime;
+///
+/// let client = Client::<TokioRuntime>::builder()
+///     .timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5))
+///     .pool_idle_timeout(Duration::from_secs(90))
+///     .pool_max_idle_per_host(10)
+///     .tcp_keepalive(Duration::from_secs(60))
+///     .user_agent("my-app/1.0")
+///     .build();
+/// # drop(client);
+/// ```
+#[must_use]
+pub struct ClientBuilder<R: HttpRuntime> {
+    default_headers: HeaderMap,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    pool: aioduct_pool::Config,
+    tcp: TcpOptions,
+    resolver: Option<Arc<dyn Resolve>>,
+    http2: Http2Config,
+    http1_only: bool,
+    http2_prior_knowledge: bool,
+    reuse: bool,
+    max_redirects: usize,
+    #[cfg(feature = "rustls")]
+    tls: Option<aioduct_tls::RustlsConnector>,
+    runtime: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R: HttpRuntime> Default for ClientBuilder<R> {
+    fn default() -> Self {
+        ClientBuilder::new()
+    }
+}
+
+impl<R: HttpRuntime> fmt::Debug for ClientBuilder<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("default_headers", &self.default_headers)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: HttpRuntime> ClientBuilder<R> {
+    /// The default settings: a `User-Agent` of `aioduct/<version>`, `Accept: */*`, no timeouts,
+    /// idle connections kept 90 seconds, TCP_NODELAY on.
+    pub fn new() -> Self {
+        let mut default_headers = HeaderMap::with_capacity(2);
+        default_headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("aioduct/", env!("CARGO_PKG_VERSION"))),
+        );
+        default_headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        ClientBuilder {
+            default_headers,
+            timeout: None,
+            connect_timeout: None,
+            read_timeout: None,
+            pool: aioduct_pool::Config::default(),
+            tcp: TcpOptions::default(),
+            resolver: None,
+            http2: Http2Config::default(),
+            http1_only: false,
+            http2_prior_knowledge: false,
+            reuse: true,
+            max_redirects: 10,
+            #[cfg(feature = "rustls")]
+            tls: None,
+            runtime: std::marker::PhantomData,
+        }
+    }
+
+    /// Bounds each whole exchange, from sending to the end of the response body.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds connecting: each TCP attempt, and DNS + TCP + TLS together.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds each wait for the next bytes of a response body.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// How long an idle connection is kept for reuse.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The most idle connections kept per host.
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+        self.pool.max_idle_per_key = max;
+        self
+    }
+
+    /// The most connections open at once per host; further requests wait for one to free up.
+    pub fn pool_max_per_host(mut self, max: usize) -> Self {
+        self.pool.max_per_key = Some(max);
+        self
+    }
+
+    /// Opens a new connection for every request and closes it afterwards.
+    pub fn no_connection_reuse(mut self) -> Self {
+        self.reuse = false;
+        self
+    }
+
+    /// Turns on TCP keepalive, probing after `idle` without traffic.
+    pub fn tcp_keepalive(mut self, idle: Duration) -> Self {
+        self.tcp.keepalive = Some(idle);
+        self
+    }
+
+    /// The time between TCP keepalive probes.
+    pub fn tcp_keepalive_interval(mut self, interval: Duration) -> Self {
+        self.tcp.keepalive_interval = Some(interval);
+        self
+    }
+
+    /// Unanswered keepalive probes before the connection is dropped.
+    pub fn tcp_keepalive_retries(mut self, retries: u32) -> Self {
+        self.tcp.keepalive_retries = Some(retries);
+        self
+    }
+
+    /// Sets TCP_NODELAY (on by default).
+    pub fn tcp_nodelay(mut self, enabled: bool) -> Self {
+        self.tcp.nodelay = enabled;
+        self
+    }
+
+    /// Uses TCP Fast Open where the platform has it (Linux).
+    pub fn tcp_fast_open(mut self, enabled: bool) -> Self {
+        self.tcp.fast_open = enabled;
+        self
+    }
+
+    /// Binds outgoing connections to this local address.
+    pub fn local_address(mut self, address: impl Into<Option<IpAddr>>) -> Self {
+        self.tcp.local_address = address.into();
+        self
+    }
+
+    /// Binds outgoing connections to a network interface (Linux).
+    pub fn interface(mut self, interface: impl Into<String>) -> Self {
+        self.tcp.interface = Some(interface.into());
+        self
+    }
+
+    /// Headers sent with every request, unless the request sets them itself.
+    pub fn default_headers(mut self, headers: HeaderMap) -> Self {
+        for (name, value) in headers.iter() {
+            self.default_headers.insert(name, value.clone());
+        }
+        self
+    }
+
+    /// The `User-Agent` header. An invalid value (CR, LF, NUL) is ignored and the default kept.
+    pub fn user_agent(mut self, user_agent: impl TryInto<HeaderValue>) -> Self {
+        if let Ok(value) = user_agent.try_into() {
+            self.default_headers.insert(USER_AGENT, value);
+        }
+        self
+    }
+
+    /// Resolves host names with `resolver` instead of the runtime's system resolver.
+    pub fn resolver(mut self, resolver: impl Resolve + 'static) -> Self {
+        self.resolver = Some(Arc::new(resolver));
+        self
+    }
+
+    /// Speaks only HTTP/1.1: HTTP/2 is not offered in ALPN.
+    pub fn http1_only(mut self) -> Self {
+        self.http1_only = true;
+        self
+    }
+
+    /// Speaks HTTP/2 to `http://` URLs without negotiating (h2c with prior knowledge).
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_prior_knowledge = true;
+        self
+    }
+
+    /// HTTP/2 settings.
+    pub fn http2(mut self, config: Http2Config) -> Self {
+        self.http2 = config;
+        self
+    }
+
+    /// The most redirects to follow. Redirect following arrives with the middleware crate; until
+    /// then responses with a 3xx status are returned as they are, whatever this limit.
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// The TLS configuration for `https://` URLs.
+    #[cfg(feature = "rustls")]
+    pub fn tls(mut self, tls: aioduct_tls::RustlsConnector) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Client<R> {
+        let mut pool = self.pool;
+        if !self.reuse {
+            pool.max_idle_per_key = 0;
+        }
+        let tcp = TcpConnector::new(self.resolver, self.tcp, self.connect_timeout);
+        #[cfg(feature = "rustls")]
+        let stack = {
+            let tls = self.tls.unwrap_or_else(default_tls);
+            let tls = if self.http1_only {
+                tls.with_alpn(true, false)
+            } else {
+                tls
+            };
+            Stack::new(tcp, Some(tls))
+        };
+        #[cfg(not(feature = "rustls"))]
+        let stack = {
+            let _ = self.http1_only;
+            Stack::new(tcp)
+        };
+        let _ = self.max_redirects;
+        let transport = Transport {
+            pool: Pool::new(pool),
+            stack,
+            settings: R::settings(&self.http2),
+            connect_timeout: self.connect_timeout,
+            reuse: self.reuse,
+            tls_offers_h2: !self.http1_only,
+        };
+        Client {
+            inner: Arc::new(Inner {
+                transport,
+                default_headers: self.default_headers,
+                timeout: self.timeout,
+                read_timeout: self.read_timeout,
+                http2_prior_knowledge: self.http2_prior_knowledge,
+            }),
+        }
+    }
+}
+
+/// The TLS configuration of [`Client::new`]: the webpki roots, and the system's with the
+/// `rustls-native-roots` feature.
+#[cfg(feature = "rustls")]
+fn default_tls() -> aioduct_tls::RustlsConnector {
+    aioduct_tls::RustlsConnector::with_webpki_roots()
+}

@@ -1,0 +1,193 @@
+//! The response: head, body readers, timings.
+
+use std::net::SocketAddr;
+
+use aioduct_core::{Body, Error, ErrorKind, Timings};
+use bytes::Bytes;
+use futures_core::Stream;
+use http::{HeaderMap, StatusCode, Uri, Version, header::CONTENT_TYPE};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+
+use crate::body::ResponseBody;
+
+/// A response: its head is here, its body streams in as it is read.
+///
+/// Read the body whole with [`bytes`](Response::bytes), [`text`](Response::text) or
+/// [`json`](Response::json), chunk by chunk with [`chunk`](Response::chunk), or as a stream with
+/// [`bytes_stream`](Response::bytes_stream). A body left unread keeps its HTTP/1.1 connection
+/// out of the pool; drop the response to give up on it.
+pub struct Response {
+    head: http::response::Parts,
+    body: ResponseBody,
+    url: Uri,
+    remote_addr: Option<SocketAddr>,
+    timings: Timings,
+}
+
+impl Response {
+    pub(crate) fn new(
+        head: http::response::Parts,
+        body: ResponseBody,
+        url: Uri,
+        remote_addr: Option<SocketAddr>,
+        timings: Timings,
+    ) -> Self {
+        Response {
+            head,
+            body,
+            url,
+            remote_addr,
+            timings,
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.head.status
+    }
+
+    /// The HTTP version of the response.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// The response headers, to change.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.head.headers
+    }
+
+    /// The extensions of the response (set by middleware).
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.head.extensions
+    }
+
+    /// The URL of the response: the last one fetched, after any redirects.
+    pub fn url(&self) -> &Uri {
+        &self.url
+    }
+
+    /// The address of the server (or proxy) the response came from.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
+    }
+
+    /// The body length, when the server announced it.
+    pub fn content_length(&self) -> Option<u64> {
+        self.body.size_hint().exact()
+    }
+
+    /// Where the time went: DNS, connect and TLS (for a new connection), time to the first byte of
+    /// the head, and the total once the body has been read to its end with
+    /// [`chunk`](Response::chunk).
+    pub fn timings(&self) -> Timings {
+        let mut timings = self.timings;
+        timings.total = self.body.total();
+        timings
+    }
+
+    /// Turns a 4xx or 5xx status into an error.
+    pub fn error_for_status(self) -> Result<Self, Error> {
+        match self.status_error() {
+            Some(err) => Err(err),
+            None => Ok(self),
+        }
+    }
+
+    /// Like [`error_for_status`](Response::error_for_status), keeping the response.
+    pub fn error_for_status_ref(&self) -> Result<&Self, Error> {
+        match self.status_error() {
+            Some(err) => Err(err),
+            None => Ok(self),
+        }
+    }
+
+    fn status_error(&self) -> Option<Error> {
+        let status = self.status();
+        (status.is_client_error() || status.is_server_error()).then(|| {
+            Error::new(ErrorKind::Status(status), None::<Error>).with_url(self.url.clone())
+        })
+    }
+
+    /// The next chunk of the body, or `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        while let Some(frame) = self.body.frame().await {
+            let frame = frame.map_err(|e| body_error(e, &self.url))?;
+            if let Ok(data) = frame.into_data() {
+                return Ok(Some(data));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The whole body.
+    pub async fn bytes(self) -> Result<Bytes, Error> {
+        let url = self.url;
+        let collected = self.body.collect().await.map_err(|e| body_error(e, &url))?;
+        Ok(collected.to_bytes())
+    }
+
+    /// The whole body as text. UTF-8 is assumed; invalid sequences become U+FFFD.
+    pub async fn text(self) -> Result<String, Error> {
+        let bytes = self.bytes().await?;
+        Ok(match String::from_utf8(bytes.into()) {
+            Ok(text) => text,
+            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+        })
+    }
+
+    /// The whole body parsed as JSON.
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T, Error> {
+        let url = self.url.clone();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::new(ErrorKind::Decode, Some(e)).with_url(url))
+    }
+
+    /// The body as a stream of chunks, read as they arrive.
+    pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes, Error>> + Send {
+        let url = self.url;
+        let chunks = http_body_util::BodyDataStream::new(self.body);
+        futures_lite::StreamExt::map(chunks, move |chunk| chunk.map_err(|e| body_error(e, &url)))
+    }
+
+    /// The body as a stream of chunks; the same as [`bytes_stream`](Response::bytes_stream).
+    pub fn into_bytes_stream(self) -> impl Stream<Item = Result<Bytes, Error>> + Send {
+        self.bytes_stream()
+    }
+
+    /// The response as an `http::Response`, for middleware and other HTTP libraries.
+    pub fn into_http(self) -> http::Response<Body> {
+        http::Response::from_parts(self.head, Body::wrap(self.body))
+    }
+
+    /// The value of the `Content-Type` header, if it is valid text.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers().get(CONTENT_TYPE)?.to_str().ok()
+    }
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("url", &format_args!("{}", self.url))
+            .field("status", &self.head.status)
+            .field("version", &self.head.version)
+            .field("headers", &self.head.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Our own errors pass through; anything else is a body error.
+fn body_error(err: aioduct_core::BoxError, url: &Uri) -> Error {
+    match err.downcast::<Error>() {
+        Ok(err) => (*err).with_url(url.clone()),
+        Err(other) => Error::new(ErrorKind::Body, Some(other)).with_url(url.clone()),
+    }
+}

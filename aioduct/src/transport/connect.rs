@@ -1,0 +1,195 @@
+//! The connector stack: DNS and TCP, then TLS for https.
+
+use std::{
+    fmt,
+    future::Future,
+    io,
+    marker::PhantomData,
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
+
+use aioduct_core::{
+    Addrs, Connected, ConnectionInfo, Connector, Error, ErrorKind, Name, Resolve, Runtime,
+    TcpOptions,
+};
+use http::Uri;
+
+use crate::timeout::timeout;
+
+/// The byte stream of a connection: TLS or plain TCP.
+#[cfg(feature = "rustls")]
+pub(crate) type Io<R> = aioduct_tls::MaybeTls<<R as Runtime>::TcpStream>;
+/// The byte stream of a connection: plain TCP (this build has no TLS).
+#[cfg(not(feature = "rustls"))]
+pub(crate) type Io<R> = <R as Runtime>::TcpStream;
+
+/// The connectors of one client, in layers: TCP, then TLS when configured.
+pub(crate) struct Stack<R: Runtime> {
+    tcp: TcpConnector<R>,
+    #[cfg(feature = "rustls")]
+    tls: Option<aioduct_tls::TlsLayer<TcpConnector<R>>>,
+}
+
+impl<R: Runtime> Stack<R> {
+    pub(crate) fn new(
+        tcp: TcpConnector<R>,
+        #[cfg(feature = "rustls")] tls: Option<aioduct_tls::RustlsConnector>,
+    ) -> Self {
+        #[cfg(feature = "rustls")]
+        let tls = tls.map(|tls| tls.layer(tcp.clone()));
+        Stack {
+            tcp,
+            #[cfg(feature = "rustls")]
+            tls,
+        }
+    }
+
+    /// Connects to the origin of `dst`.
+    pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = &self.tls {
+            return tls.connect(dst).await;
+        }
+        if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
+            return Err(Error::msg(
+                ErrorKind::Unsupported,
+                "https needs TLS: enable the `rustls` feature and use Client::with_rustls() \
+                 or ClientBuilder::tls(..)",
+            ));
+        }
+        let connected = self.tcp.connect(dst).await?;
+        #[cfg(feature = "rustls")]
+        let connected = connected.map(aioduct_tls::MaybeTls::Plain);
+        Ok(connected)
+    }
+}
+
+/// Resolves the host of a URI and opens a TCP connection to one of its addresses.
+pub(crate) struct TcpConnector<R> {
+    resolver: Option<Arc<dyn Resolve>>,
+    options: TcpOptions,
+    attempt_timeout: Option<Duration>,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for TcpConnector<R> {
+    fn clone(&self) -> Self {
+        TcpConnector {
+            resolver: self.resolver.clone(),
+            options: self.options.clone(),
+            attempt_timeout: self.attempt_timeout,
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R: Runtime> TcpConnector<R> {
+    pub(crate) fn new(
+        resolver: Option<Arc<dyn Resolve>>,
+        options: TcpOptions,
+        attempt_timeout: Option<Duration>,
+    ) -> Self {
+        TcpConnector {
+            resolver,
+            options,
+            attempt_timeout,
+            runtime: PhantomData,
+        }
+    }
+
+    async fn resolve(&self, host: &str, port: u16) -> Result<Addrs, Error> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(Addrs::from(vec![SocketAddr::new(ip, port)]));
+        }
+        let name = Name::new(host);
+        let addrs = match &self.resolver {
+            Some(resolver) => resolver.resolve(name).await.map(|a| a.with_port(port)),
+            None => R::resolve(name, port).await.map_err(Into::into),
+        };
+        match addrs {
+            Ok(addrs) if !addrs.is_empty() => Ok(addrs),
+            Ok(_) => Err(Error::msg(
+                ErrorKind::Dns,
+                format!("{host} resolved to no address"),
+            )),
+            Err(err) => Err(Error::new(ErrorKind::Dns, Some(err))),
+        }
+    }
+
+    async fn connect_tcp(&self, dst: Uri) -> Result<Connected<R::TcpStream>, Error> {
+        let host = dst
+            .host()
+            .ok_or_else(|| Error::msg(ErrorKind::Builder, "URL has no host"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = dst.port_u16().unwrap_or(match dst.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
+        });
+
+        let started = R::now();
+        let addrs = self.resolve(host, port).await?;
+        let resolved = R::now();
+
+        let mut failures = Vec::new();
+        for addr in addrs {
+            let attempt = timeout::<R, _>(self.attempt_timeout, R::connect(addr, &self.options));
+            match attempt.await {
+                Ok(Ok(io)) => {
+                    let mut info = ConnectionInfo::default();
+                    info.remote_addr = Some(addr);
+                    info.dns_time = Some(resolved.duration_since(started));
+                    info.connect_time = Some(R::now().duration_since(resolved));
+                    return Ok(Connected { io, info });
+                }
+                Ok(Err(err)) => failures.push((addr, err)),
+                Err(_) => failures.push((addr, io::Error::from(io::ErrorKind::TimedOut))),
+            }
+        }
+        let timed_out = failures
+            .iter()
+            .all(|(_, e)| e.kind() == io::ErrorKind::TimedOut);
+        let kind = if timed_out {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Connect
+        };
+        Err(Error::new(kind, Some(ConnectFailures(failures))))
+    }
+}
+
+impl<R: Runtime> Connector for TcpConnector<R> {
+    type Io = R::TcpStream;
+
+    fn connect(&self, dst: Uri) -> impl Future<Output = Result<Connected<R::TcpStream>, Error>> {
+        self.connect_tcp(dst)
+    }
+}
+
+/// Every address tried and why it failed.
+struct ConnectFailures(Vec<(SocketAddr, io::Error)>);
+
+impl fmt::Debug for ConnectFailures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for ConnectFailures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (addr, err)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{addr}: {err}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConnectFailures {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.last().map(|(_, e)| e as _)
+    }
+}

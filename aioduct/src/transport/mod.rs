@@ -1,0 +1,254 @@
+//! The HTTP/1.1 and HTTP/2 transport: pool checkout, connecting, hyper's handshake, sending.
+
+mod conn;
+mod connect;
+mod io;
+mod rt;
+
+use std::{future::Future, time::Duration};
+
+use aioduct_core::{Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn};
+use aioduct_pool::{Checkout, Pool, Pooled};
+use http::{HeaderValue, Uri, Version, header::HOST, uri::PathAndQuery};
+use hyper::client::conn::{http1, http2};
+
+pub(crate) use conn::{PoolConn, PoolKey};
+use connect::Io;
+pub(crate) use connect::{Stack, TcpConnector};
+use io::HyperIo;
+use rt::{Drive, Exec, HyperTimer};
+
+use crate::{body::BoxSleep, timeout::timeout};
+
+/// A lent connection; an HTTP/1.1 one goes back to the pool when its response body ends.
+pub(crate) type Lease = Pooled<PoolKey, PoolConn>;
+
+/// A [`Runtime`] that can drive aioduct's HTTP/1.1 and HTTP/2 connections.
+///
+/// Implemented automatically for every runtime whose [`Spawn`] accepts the connection tasks and
+/// whose timer hyper can use; `Client<R>` needs it. It has nothing to implement by hand.
+#[allow(private_interfaces, private_bounds)]
+pub trait HttpRuntime: Runtime {
+    #[doc(hidden)]
+    fn handshake(
+        io: Io<Self>,
+        h2: bool,
+        settings: &Settings<Self>,
+    ) -> impl Future<Output = Result<Handshaken, hyper::Error>>;
+
+    #[doc(hidden)]
+    fn boxed_sleep(duration: Duration) -> BoxSleep;
+
+    #[doc(hidden)]
+    fn settings(h2: &crate::Http2Config) -> Settings<Self>;
+}
+
+#[allow(private_interfaces, private_bounds)]
+impl<R> HttpRuntime for R
+where
+    R: Runtime
+        + Spawn<Drive<http1::Connection<HyperIo<Io<R>>, Body>>>
+        + Spawn<Drive<http2::Connection<HyperIo<Io<R>>, Body, Exec<R>>>>,
+    Exec<R>: hyper::rt::bounds::Http2ClientConnExec<Body, HyperIo<Io<R>>>,
+    R::Sleep: Send + Sync,
+{
+    async fn handshake(
+        io: Io<R>,
+        h2: bool,
+        settings: &Settings<R>,
+    ) -> Result<Handshaken, hyper::Error> {
+        let io = HyperIo::new(io);
+        if h2 {
+            let (tx, conn) = settings.h2.handshake(io).await?;
+            R::spawn(Drive::new(conn));
+            Ok(Handshaken::H2(tx))
+        } else {
+            let (tx, conn) = settings.h1.handshake(io).await?;
+            R::spawn(Drive::new(conn));
+            Ok(Handshaken::H1(tx))
+        }
+    }
+
+    fn boxed_sleep(duration: Duration) -> BoxSleep {
+        Box::pin(R::sleep(duration))
+    }
+
+    fn settings(h2_config: &crate::Http2Config) -> Settings<R> {
+        let mut h2 = http2::Builder::new(Exec::new());
+        h2.timer(HyperTimer::<R>::new());
+        h2_config.apply(&mut h2);
+        Settings {
+            h1: http1::Builder::new(),
+            h2,
+        }
+    }
+}
+
+/// The sender of a connection that finished its handshake.
+pub(crate) enum Handshaken {
+    H1(http1::SendRequest<Body>),
+    H2(http2::SendRequest<Body>),
+}
+
+/// hyper's connection settings of a client.
+pub(crate) struct Settings<R> {
+    h1: http1::Builder,
+    h2: http2::Builder<Exec<R>>,
+}
+
+/// How connections are opened and reused.
+pub(crate) struct Transport<R: Runtime> {
+    pub(crate) pool: Pool<PoolKey, PoolConn>,
+    pub(crate) stack: Stack<R>,
+    pub(crate) settings: Settings<R>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) reuse: bool,
+    /// TLS connections offer h2 in ALPN.
+    pub(crate) tls_offers_h2: bool,
+}
+
+/// A response head and what the request learned on the way.
+pub(crate) struct Exchange {
+    pub(crate) response: http::Response<hyper::body::Incoming>,
+    /// The connection, to hand back when the body ends (HTTP/1.1 only).
+    pub(crate) lease: Option<Lease>,
+    pub(crate) remote_addr: Option<std::net::SocketAddr>,
+    /// Set when this request opened a new connection.
+    pub(crate) new_connection: Option<ConnectionInfo>,
+}
+
+impl<R: HttpRuntime> Transport<R> {
+    /// Sends `req` (absolute URI) on a pooled or new connection and returns the response head.
+    ///
+    /// A request that a reused connection could not even start (the server had closed it while
+    /// idle) is sent again once on a fresh connection.
+    pub(crate) async fn send(
+        &self,
+        mut req: http::Request<Body>,
+        h2c: bool,
+    ) -> Result<Exchange, Error> {
+        let uri = req.uri().clone();
+        let key = PoolKey::new(&uri, h2c)
+            .ok_or_else(|| Error::msg(ErrorKind::Builder, "URL has no scheme or host"))?;
+        let mut retried = false;
+        loop {
+            let (mut lease, new_connection) = self.checkout(key.clone(), &uri).await?;
+            let reused = lease.is_reused();
+            if let Err(err) = lease.ready().await {
+                lease.discard();
+                if reused && !retried {
+                    retried = true;
+                    continue;
+                }
+                return Err(request_error(err, &uri));
+            }
+            set_request_form(&mut req, &uri, lease.version())?;
+            let remote_addr = lease.remote_addr;
+            match lease.send(req).await {
+                Ok(response) => {
+                    let lease = (response.version() != Version::HTTP_2).then_some(lease);
+                    return Ok(Exchange {
+                        response,
+                        lease,
+                        remote_addr,
+                        new_connection,
+                    });
+                }
+                Err(mut err) => {
+                    lease.discard();
+                    match err.take_message() {
+                        Some(unsent) if reused && !retried => {
+                            retried = true;
+                            req = unsent;
+                        }
+                        _ => return Err(request_error(err.into_error(), &uri)),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn checkout(
+        &self,
+        key: PoolKey,
+        uri: &Uri,
+    ) -> Result<(Lease, Option<ConnectionInfo>), Error> {
+        // A burst of requests to a new origin that will likely speak HTTP/2 waits for the first
+        // connection instead of opening one each.
+        let multiplexed = key.h2c() || (self.tls_offers_h2 && key.is_https());
+        let checkout = if multiplexed {
+            self.pool.checkout_multiplexed(key)
+        } else {
+            self.pool.checkout(key)
+        };
+        let permit = match checkout.await {
+            Checkout::Reused(lease) => return Ok((lease, None)),
+            Checkout::Connect(permit) => permit,
+        };
+        let connecting = self.connect(permit.key().h2c(), uri);
+        let (conn, info) = match timeout::<R, _>(self.connect_timeout, connecting).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(
+                    Error::msg(ErrorKind::Timeout, "connect timed out").with_url(uri.clone())
+                );
+            }
+        };
+        Ok((permit.insert(conn), Some(info)))
+    }
+
+    async fn connect(&self, h2c: bool, uri: &Uri) -> Result<(PoolConn, ConnectionInfo), Error> {
+        let connected = self
+            .stack
+            .connect(uri.clone())
+            .await
+            .map_err(|e| e.with_url(uri.clone()))?;
+        let info = connected.info;
+        let h2 = h2c || info.alpn == Alpn::Http2;
+        let handshaken = R::handshake(connected.io, h2, &self.settings)
+            .await
+            .map_err(|e| Error::new(ErrorKind::Connect, Some(e)).with_url(uri.clone()))?;
+        let conn = match handshaken {
+            Handshaken::H1(tx) => PoolConn::http1(tx, info.remote_addr),
+            Handshaken::H2(tx) => PoolConn::http2(tx, info.remote_addr, self.reuse),
+        };
+        Ok((conn, info))
+    }
+}
+
+/// HTTP/1.1 sends the origin form (`/path?q`) with a Host header; HTTP/2 the absolute URI,
+/// from which hyper makes the `:authority` pseudo-header.
+fn set_request_form(
+    req: &mut http::Request<Body>,
+    uri: &Uri,
+    version: Version,
+) -> Result<(), Error> {
+    if version == Version::HTTP_2 {
+        *req.uri_mut() = uri.clone();
+        *req.version_mut() = Version::HTTP_2;
+        return Ok(());
+    }
+    *req.version_mut() = Version::HTTP_11;
+    if !req.headers().contains_key(HOST)
+        && let Some(authority) = uri.authority()
+    {
+        let host = HeaderValue::from_str(authority.as_str())
+            .map_err(|e| Error::new(ErrorKind::Builder, Some(e)))?;
+        req.headers_mut().insert(HOST, host);
+    }
+    let path = uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    *req.uri_mut() = Uri::from(path);
+    Ok(())
+}
+
+fn request_error(err: hyper::Error, uri: &Uri) -> Error {
+    let kind = if err.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Request
+    };
+    Error::new(kind, Some(err)).with_url(uri.clone())
+}

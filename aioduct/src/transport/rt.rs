@@ -1,0 +1,101 @@
+//! hyper's executor and timer, backed by an aioduct [`Runtime`].
+
+use std::{
+    future::Future,
+    marker::PhantomData,
+    pin::Pin,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+use aioduct_core::{Runtime, Spawn};
+
+/// hyper's `Executor`, spawning on runtime `R`.
+pub(crate) struct Exec<R>(PhantomData<fn() -> R>);
+
+impl<R> Exec<R> {
+    pub(crate) fn new() -> Self {
+        Exec(PhantomData)
+    }
+}
+
+impl<R> Clone for Exec<R> {
+    fn clone(&self) -> Self {
+        Exec(PhantomData)
+    }
+}
+
+impl<R, F> hyper::rt::Executor<F> for Exec<R>
+where
+    F: Future<Output = ()>,
+    R: Spawn<F>,
+{
+    fn execute(&self, future: F) {
+        R::spawn(future);
+    }
+}
+
+/// hyper's `Timer` (HTTP/2 keep-alive pings), sleeping on runtime `R`.
+pub(crate) struct HyperTimer<R>(PhantomData<fn() -> R>);
+
+impl<R> HyperTimer<R> {
+    pub(crate) fn new() -> Self {
+        HyperTimer(PhantomData)
+    }
+}
+
+impl<R> hyper::rt::Timer for HyperTimer<R>
+where
+    R: Runtime,
+    R::Sleep: Send + Sync,
+{
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(HyperSleep {
+            inner: R::sleep(duration),
+        })
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        self.sleep(deadline.saturating_duration_since(R::now()))
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct HyperSleep<S> {
+        #[pin]
+        inner: S,
+    }
+}
+
+impl<S: Future<Output = ()>> Future for HyperSleep<S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<S: Future<Output = ()> + Send + Sync> hyper::rt::Sleep for HyperSleep<S> {}
+
+pin_project_lite::pin_project! {
+    /// Drives a connection future to its end, discarding its result: connection errors reach
+    /// the requests on that connection through hyper.
+    pub(crate) struct Drive<F> {
+        #[pin]
+        conn: F,
+    }
+}
+
+impl<F> Drive<F> {
+    pub(crate) fn new(conn: F) -> Self {
+        Drive { conn }
+    }
+}
+
+impl<F: Future<Output = Result<(), hyper::Error>>> Future for Drive<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().conn.poll(cx).map(|_| ())
+    }
+}

@@ -1,0 +1,482 @@
+//! HTTP/1.1 end to end: methods, headers, query, bodies both ways, pooling.
+
+mod support;
+
+use std::time::Duration;
+
+use aioduct::{Client, StatusCode, Version, runtime::TokioRuntime};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use support::{Server, read_body, text};
+
+type TestClient = Client<TokioRuntime>;
+
+/// A server that answers with what it saw: method, path and query, and a few headers.
+async fn echo_server() -> Server {
+    Server::http1(|req| async move {
+        let (parts, body) = read_body(req).await;
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        let report = format!(
+            "{} {}\nhost={}\nua={}\naccept={}\nauth={}\nctype={}\nx-test={}\nlen={}\nbody={}",
+            parts.method,
+            parts.uri,
+            header("host"),
+            header("user-agent"),
+            header("accept"),
+            header("authorization"),
+            header("content-type"),
+            header("x-test"),
+            body.len(),
+            String::from_utf8_lossy(&body),
+        );
+        text(200, report)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn get_reads_status_headers_and_text() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let resp = client
+        .get(server.url("/hello?x=1"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.version(), Version::HTTP_11);
+    assert_eq!(resp.url().to_string(), server.url("/hello?x=1"));
+    assert_eq!(resp.remote_addr(), Some(server.addr()));
+    let body = resp.text().await.unwrap();
+    assert!(body.starts_with("GET /hello?x=1\n"), "{body}");
+    assert!(body.contains(&format!("host={}", server.addr())), "{body}");
+    assert!(body.contains("ua=aioduct/"), "{body}");
+    assert!(body.contains("accept=*/*"), "{body}");
+}
+
+#[tokio::test]
+async fn every_method_reaches_the_server() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let url = server.url("/m");
+    let checks = [
+        (client.get(&url).unwrap(), "GET"),
+        (client.post(&url).unwrap(), "POST"),
+        (client.put(&url).unwrap(), "PUT"),
+        (client.patch(&url).unwrap(), "PATCH"),
+        (client.delete(&url).unwrap(), "DELETE"),
+        (
+            client.request(http::Method::OPTIONS, &url).unwrap(),
+            "OPTIONS",
+        ),
+    ];
+    for (builder, method) in checks {
+        let body = builder.send().await.unwrap().text().await.unwrap();
+        assert!(body.starts_with(&format!("{method} /m")), "{body}");
+    }
+    let head = client.head(&url).unwrap().send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert!(head.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn query_is_percent_encoded_and_appended() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let body = client
+        .get(server.url("/search?lang=en"))
+        .unwrap()
+        .query(&[("q", "hello world"), ("page", "1"), ("plus", "a+b&c")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.starts_with("GET /search?lang=en&q=hello%20world&page=1&plus=a%2Bb%26c\n"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn form_json_and_bytes_bodies_arrive_whole() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+
+    let body = client
+        .post(server.url("/login"))
+        .unwrap()
+        .form(&[("username", "admin"), ("password", "s3cret&x")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("ctype=application/x-www-form-urlencoded"),
+        "{body}"
+    );
+    assert!(
+        body.contains("body=username=admin&password=s3cret%26x"),
+        "{body}"
+    );
+
+    let body = client
+        .post(server.url("/users"))
+        .unwrap()
+        .json(&serde_json::json!({"name": "Alice"}))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("ctype=application/json"), "{body}");
+    assert!(body.contains(r#"body={"name":"Alice"}"#), "{body}");
+
+    for payload in [
+        aioduct::Body::from(vec![b'v'; 10]),
+        aioduct::Body::from(Bytes::from_static(b"bytes")),
+        aioduct::Body::from(String::from("string")),
+        aioduct::Body::from("static"),
+    ] {
+        let expected = String::from_utf8(payload.as_bytes().unwrap().to_vec()).unwrap();
+        let body = client
+            .put(server.url("/b"))
+            .unwrap()
+            .body(payload)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.ends_with(&format!("len={}\nbody={expected}", expected.len())),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn streamed_upload_is_sent_as_produced() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..64)
+        .map(|i| Ok(Bytes::from(vec![b'a' + (i % 26) as u8; 1024])))
+        .collect();
+    let body = client
+        .post(server.url("/upload"))
+        .unwrap()
+        .body_stream(futures_lite::stream::iter(chunks))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("len=65536"), "{body}");
+}
+
+#[tokio::test]
+async fn streamed_download_arrives_in_chunks_and_counts_bytes() {
+    let server = Server::http1(|_req| async {
+        support::drip(vec!["one,", "two,", "three"], Duration::from_millis(5))
+    })
+    .await;
+    let client = TestClient::new();
+    let mut resp = client
+        .get(server.url("/drip"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        seen.push(chunk);
+    }
+    assert_eq!(seen.concat(), b"one,two,three");
+    assert!(seen.len() >= 2, "expected several chunks, got {seen:?}");
+    let timings = resp.timings();
+    assert!(timings.total.is_some());
+    assert!(timings.total >= timings.ttfb);
+
+    let resp = client
+        .get(server.url("/drip"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    let collected: Vec<Bytes> = futures_lite::StreamExt::try_collect(resp.bytes_stream())
+        .await
+        .unwrap();
+    assert_eq!(collected.concat(), b"one,two,three");
+}
+
+#[tokio::test]
+async fn auth_helpers_and_url_userinfo_set_authorization() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let body = client
+        .get(server.url("/"))
+        .unwrap()
+        .bearer_auth("my-token")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("auth=Bearer my-token"), "{body}");
+
+    let body = client
+        .get(server.url("/"))
+        .unwrap()
+        .basic_auth("user", Some("pass"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("auth=Basic dXNlcjpwYXNz"), "{body}");
+
+    let url = format!("http://user:pass@{}/", server.addr());
+    let resp = client.get(url).unwrap().send().await.unwrap();
+    assert_eq!(
+        resp.url().to_string(),
+        server.url("/"),
+        "userinfo must leave the URL"
+    );
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("auth=Basic dXNlcjpwYXNz")
+    );
+}
+
+#[tokio::test]
+async fn headers_defaults_and_user_agent() {
+    let server = echo_server().await;
+    let mut defaults = http::HeaderMap::new();
+    defaults.insert("x-test", "from-default".parse().unwrap());
+    let client = TestClient::builder()
+        .default_headers(defaults)
+        .user_agent("custom/9")
+        .build();
+    let body = client
+        .get(server.url("/"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("x-test=from-default"), "{body}");
+    assert!(body.contains("ua=custom/9"), "{body}");
+
+    let body = client
+        .get(server.url("/"))
+        .unwrap()
+        .header("x-test", "per-request")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("x-test=per-request"), "{body}");
+}
+
+#[tokio::test]
+async fn content_length_and_error_for_status() {
+    let server = Server::http1(|req| async move {
+        match req.uri().path() {
+            "/missing" => text(404, "nope"),
+            "/broken" => text(503, "down"),
+            _ => text(200, "12345"),
+        }
+    })
+    .await;
+    let client = TestClient::new();
+    let resp = client.get(server.url("/ok")).unwrap().send().await.unwrap();
+    assert_eq!(resp.content_length(), Some(5));
+    assert!(resp.error_for_status_ref().is_ok());
+
+    let resp = client
+        .get(server.url("/missing"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    let err = resp.error_for_status().unwrap_err();
+    assert!(err.is_status());
+    assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+    assert_eq!(err.url().map(|u| u.path()), Some("/missing"));
+
+    let resp = client
+        .get(server.url("/broken"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.error_for_status_ref().unwrap_err().status(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert_eq!(resp.text().await.unwrap(), "down");
+}
+
+#[tokio::test]
+async fn json_response_parses() {
+    #[derive(serde::Deserialize)]
+    struct User {
+        name: String,
+        id: u32,
+    }
+    let server = Server::http1(|_req| async { text(200, r#"{"name":"Alice","id":7}"#) }).await;
+    let client = TestClient::new();
+    let user: User = client
+        .get(server.url("/u"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((user.name.as_str(), user.id), ("Alice", 7));
+
+    let bad = Server::http1(|_req| async { text(200, "not json") }).await;
+    let err = client
+        .get(bad.url("/u"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .json::<User>()
+        .await
+        .err()
+        .unwrap();
+    assert!(err.is_decode(), "{err:?}");
+}
+
+#[tokio::test]
+async fn sequential_requests_reuse_one_connection() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    for _ in 0..20 {
+        let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
+        resp.bytes().await.unwrap();
+    }
+    assert_eq!(server.accepted(), 1);
+
+    // A response dropped before its body was read does not poison the pool.
+    let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
+    drop(resp);
+    let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.bytes().await.unwrap();
+}
+
+#[tokio::test]
+async fn no_connection_reuse_opens_one_connection_per_request() {
+    let server = echo_server().await;
+    let client = TestClient::builder().no_connection_reuse().build();
+    for _ in 0..3 {
+        client
+            .get(server.url("/"))
+            .unwrap()
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+    }
+    assert_eq!(server.accepted(), 3);
+}
+
+#[tokio::test]
+async fn timings_report_connect_for_new_connections_only() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let first = client.get(server.url("/")).unwrap().send().await.unwrap();
+    let t = first.timings();
+    assert!(t.connect.is_some() && t.dns.is_some() && t.ttfb.is_some());
+    assert!(t.tls.is_none());
+    first.bytes().await.unwrap();
+    let second = client.get(server.url("/")).unwrap().send().await.unwrap();
+    assert!(second.timings().connect.is_none());
+}
+
+#[tokio::test]
+async fn custom_resolver_is_used_for_names() {
+    let server = echo_server().await;
+    let port = server.addr().port();
+    let client = TestClient::builder()
+        .resolver(|name: aioduct::core::Name| async move {
+            assert_eq!(name.as_str(), "service.test");
+            let addrs: aioduct::core::Addrs =
+                vec!["127.0.0.1:1".parse().unwrap()].into_iter().collect();
+            Ok::<_, aioduct::core::BoxError>(addrs)
+        })
+        .build();
+    let body = client
+        .get(format!("http://service.test:{port}/r"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains(&format!("host=service.test:{port}")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn large_download_streams_without_loss() {
+    const SIZE: usize = 8 * 1024 * 1024;
+    let server = Server::http1(|_req| async {
+        let data: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
+        text(200, data)
+    })
+    .await;
+    let client = TestClient::new();
+    let resp = client
+        .get(server.url("/big"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.content_length(), Some(SIZE as u64));
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(body.len(), SIZE);
+    assert!(body.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+}
+
+#[tokio::test]
+async fn into_http_keeps_head_and_body() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let resp = client.get(server.url("/x")).unwrap().send().await.unwrap();
+    let http = resp.into_http();
+    assert_eq!(http.status(), 200);
+    let body = http.into_body().collect().await.unwrap().to_bytes();
+    assert!(body.starts_with(b"GET /x"));
+}

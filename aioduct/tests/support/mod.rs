@@ -1,0 +1,223 @@
+//! In-process servers for the end-to-end tests: hyper on 127.0.0.1:0, HTTP/1.1, h2c or TLS
+//! (rcgen certificates), each built from a closure and stopped when dropped.
+
+#![allow(dead_code, unreachable_pub)]
+
+mod io;
+pub mod tls;
+
+use std::{
+    convert::Infallible,
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::{
+    Request, Response,
+    body::{Frame, Incoming},
+    service::service_fn,
+};
+use tokio::{net::TcpListener, task::JoinHandle};
+
+pub use io::TokioIo;
+
+/// The body type handlers answer with.
+pub type Reply = Response<BoxBody<Bytes, std::io::Error>>;
+
+type Handler =
+    Arc<dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
+
+/// How a test server speaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Http1,
+    /// HTTP/2 over cleartext, with a limit on concurrent streams.
+    H2c {
+        max_streams: u32,
+    },
+    /// TLS offering these ALPN protocols; HTTP/2 when the client picks h2.
+    Tls {
+        h2: bool,
+        http1: bool,
+    },
+}
+
+/// A server running on 127.0.0.1 until dropped.
+pub struct Server {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn http1<F, Fut>(handler: F) -> Server
+    where
+        F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        Server::start(Mode::Http1, handler).await
+    }
+
+    pub async fn h2c<F, Fut>(max_streams: u32, handler: F) -> Server
+    where
+        F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        Server::start(Mode::H2c { max_streams }, handler).await
+    }
+
+    pub async fn start<F, Fut>(mode: Mode, handler: F) -> Server
+    where
+        F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |req| Box::pin(handler(req)));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let acceptor = match mode {
+            Mode::Tls { h2, http1 } => Some(tls::acceptor(h2, http1)),
+            _ => None,
+        };
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                let handler = handler.clone();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let handler = handler.clone();
+                        async move { Ok::<_, Infallible>(handler(req).await) }
+                    });
+                    match (mode, acceptor) {
+                        (Mode::Tls { .. }, Some(acceptor)) => {
+                            let Ok(tls) = acceptor.accept(stream).await else {
+                                return;
+                            };
+                            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                            let io = TokioIo::new(tls);
+                            if h2 {
+                                let _ = hyper::server::conn::http2::Builder::new(Exec)
+                                    .serve_connection(io, service)
+                                    .await;
+                            } else {
+                                let _ = hyper::server::conn::http1::Builder::new()
+                                    .serve_connection(io, service)
+                                    .await;
+                            }
+                        }
+                        (Mode::H2c { max_streams }, _) => {
+                            let _ = hyper::server::conn::http2::Builder::new(Exec)
+                                .max_concurrent_streams(max_streams)
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        }
+                        _ => {
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .with_upgrades()
+                                .await;
+                        }
+                    }
+                });
+            }
+        });
+        Server {
+            addr,
+            accepted,
+            task,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `https://localhost:PORT{path}` (the test certificate is for localhost).
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+
+    /// TCP connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Spawns hyper's HTTP/2 server tasks on tokio.
+#[derive(Clone, Copy)]
+struct Exec;
+
+impl<F> hyper::rt::Executor<F> for Exec
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, future: F) {
+        tokio::spawn(future);
+    }
+}
+
+/// A reply with `status` and a text body.
+pub fn text(status: u16, body: impl Into<Bytes>) -> Reply {
+    Response::builder()
+        .status(status)
+        .body(
+            Full::new(body.into())
+                .map_err(|e: Infallible| match e {})
+                .boxed(),
+        )
+        .unwrap()
+}
+
+/// A reply that sends `chunks`, waiting `gap` before each one.
+pub fn drip(chunks: Vec<&'static str>, gap: Duration) -> Reply {
+    let stream = futures_lite::stream::unfold(chunks.into_iter(), move |mut rest| async move {
+        let chunk = rest.next()?;
+        tokio::time::sleep(gap).await;
+        Some((Ok(Frame::data(Bytes::from_static(chunk.as_bytes()))), rest))
+    });
+    Response::new(BodyExt::boxed(StreamBody::new(stream)))
+}
+
+/// The request body, read whole.
+pub async fn read_body(req: Request<Incoming>) -> (hyper::http::request::Parts, Bytes) {
+    let (parts, body) = req.into_parts();
+    (parts, body.collect().await.unwrap().to_bytes())
+}
+
+/// A TCP listener that accepts connections and never answers.
+pub async fn silent_listener() -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    (addr, task)
+}

@@ -1,0 +1,175 @@
+//! Connect, read and total timeouts against servers that stall.
+
+mod support;
+
+use std::{net::SocketAddr, time::Duration};
+
+use aioduct::{Client, runtime::TokioRuntime};
+use support::{Server, drip, silent_listener, text};
+
+type TestClient = Client<TokioRuntime>;
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it hangs
+/// (on loopback, never leaving the machine). Returns the address and what must stay alive.
+fn full_backlog_listener() -> (SocketAddr, Vec<socket2::Socket>) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut held = vec![listener];
+    // Fill the queue; these connects complete or linger, and are never accepted.
+    for _ in 0..4 {
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let _ = s.connect(&addr.into());
+        held.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    (addr, held)
+}
+
+#[tokio::test]
+async fn connect_timeout_bounds_a_connect_that_never_completes() {
+    let (addr, _held) = full_backlog_listener();
+    let client = TestClient::builder()
+        .connect_timeout(Duration::from_millis(200))
+        .build();
+    let started = std::time::Instant::now();
+    let err = client
+        .get(format!("http://{addr}/"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn total_timeout_bounds_waiting_for_the_head() {
+    let (addr, _task) = silent_listener().await;
+    let client = TestClient::builder()
+        .timeout(Duration::from_millis(200))
+        .build();
+    let err = client
+        .get(format!("http://{addr}/"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(
+        err.url().map(|u| u.to_string()),
+        Some(format!("http://{addr}/"))
+    );
+}
+
+#[tokio::test]
+async fn per_request_timeout_overrides_the_client() {
+    let (addr, _task) = silent_listener().await;
+    let client = TestClient::builder()
+        .timeout(Duration::from_secs(60))
+        .build();
+    let started = std::time::Instant::now();
+    let err = client
+        .get(format!("http://{addr}/"))
+        .unwrap()
+        .timeout(Duration::from_millis(150))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[tokio::test]
+async fn total_timeout_covers_reading_the_body() {
+    // Each chunk comes quickly enough for a read timeout, but the whole body is too slow.
+    let server = Server::http1(|_req| async {
+        drip(
+            vec!["a", "b", "c", "d", "e", "f", "g", "h"],
+            Duration::from_millis(60),
+        )
+    })
+    .await;
+    let client = TestClient::builder()
+        .timeout(Duration::from_millis(250))
+        .read_timeout(Duration::from_secs(5))
+        .build();
+    let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
+    let err = resp.bytes().await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[tokio::test]
+async fn read_timeout_fires_when_the_body_stalls() {
+    let server =
+        Server::http1(|_req| async { drip(vec!["first", "late"], Duration::from_millis(400)) })
+            .await;
+    let client = TestClient::builder()
+        .read_timeout(Duration::from_millis(100))
+        .build();
+    let mut resp = client.get(server.url("/")).unwrap().send().await.unwrap();
+    let err = resp.chunk().await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[tokio::test]
+async fn read_timeout_allows_a_slow_but_steady_body() {
+    let server =
+        Server::http1(|_req| async { drip(vec!["a", "b", "c", "d"], Duration::from_millis(40)) })
+            .await;
+    let client = TestClient::builder()
+        .read_timeout(Duration::from_millis(300))
+        .build();
+    let body = client
+        .get(server.url("/"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "abcd");
+}
+
+#[tokio::test]
+async fn a_timed_out_connection_is_not_reused() {
+    let server = Server::http1(|req| async move {
+        if req.uri().path() == "/slow" {
+            drip(vec!["x", "y"], Duration::from_millis(300))
+        } else {
+            text(200, "fast")
+        }
+    })
+    .await;
+    let client = TestClient::builder()
+        .read_timeout(Duration::from_millis(100))
+        .build();
+    let resp = client
+        .get(server.url("/slow"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.bytes().await.unwrap_err().is_timeout());
+    let body = client
+        .get(server.url("/fast"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "fast");
+    assert_eq!(
+        server.accepted(),
+        2,
+        "the broken connection must be replaced"
+    );
+}
