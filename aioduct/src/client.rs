@@ -468,5 +468,11 @@ impl<R: HttpRuntime> ClientBuilder<R> {
 /// `rustls-native-roots` feature.
 #[cfg(feature = "rustls")]
 fn default_tls() -> aioduct_tls::RustlsConnector {
-    aioduct_tls::RustlsConnector::with_webpki_roots()
+    let builder = aioduct_tls::RustlsConnector::builder().with_webpki_roots();
+    #[cfg(feature = "rustls-native-roots")]
+    let builder = builder.with_native_roots();
+    // Cannot fail: the webpki roots are always there.
+    builder
+        .build()
+        .unwrap_or_else(|_| aioduct_tls::RustlsConnector::with_webpki_roots())
 }
