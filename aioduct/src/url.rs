@@ -81,7 +81,7 @@ pub(crate) fn check(uri: Uri) -> Result<CheckedUrl, Error> {
     if host.is_empty() || host == "[]" {
         return Err(bad("URL has no host"));
     }
-    check_host(host).map_err(|msg| bad(msg))?;
+    check_host(host).map_err(&bad)?;
     // `Authority` accepts a port it cannot represent as u16; the request would go nowhere.
     if let Some(port) = port_text(host_port)
         && port.parse::<u16>().is_err()

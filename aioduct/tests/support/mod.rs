@@ -221,3 +221,32 @@ pub async fn silent_listener() -> (SocketAddr, JoinHandle<()>) {
     });
     (addr, task)
 }
+
+/// A server that answers with what it saw: method, path and query, and a few headers.
+pub async fn echo_server() -> Server {
+    Server::http1(|req| async move {
+        let (parts, body) = read_body(req).await;
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        let report = format!(
+            "{} {}\nhost={}\nua={}\naccept={}\nauth={}\nctype={}\nx-test={}\nlen={}\nbody={}",
+            parts.method,
+            parts.uri,
+            header("host"),
+            header("user-agent"),
+            header("accept"),
+            header("authorization"),
+            header("content-type"),
+            header("x-test"),
+            body.len(),
+            String::from_utf8_lossy(&body),
+        );
+        text(200, report)
+    })
+    .await
+}

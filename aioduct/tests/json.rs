@@ -1,0 +1,62 @@
+//! JSON request bodies and responses (the `json` feature).
+#![cfg(feature = "json")]
+
+mod support;
+
+use aioduct::{Client, runtime::TokioRuntime};
+use support::{Server, echo_server, text};
+
+type TestClient = Client<TokioRuntime>;
+
+#[tokio::test]
+async fn json_body_is_sent_with_its_content_type() {
+    let server = echo_server().await;
+    let client = TestClient::new();
+    let body = client
+        .post(server.url("/users"))
+        .unwrap()
+        .json(&serde_json::json!({"name": "Alice"}))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("ctype=application/json"), "{body}");
+    assert!(body.contains(r#"body={"name":"Alice"}"#), "{body}");
+}
+
+#[tokio::test]
+async fn json_response_parses() {
+    #[derive(serde::Deserialize)]
+    struct User {
+        name: String,
+        id: u32,
+    }
+    let server = Server::http1(|_req| async { text(200, r#"{"name":"Alice","id":7}"#) }).await;
+    let client = TestClient::new();
+    let user: User = client
+        .get(server.url("/u"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((user.name.as_str(), user.id), ("Alice", 7));
+
+    let bad = Server::http1(|_req| async { text(200, "not json") }).await;
+    let err = client
+        .get(bad.url("/u"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap()
+        .json::<User>()
+        .await
+        .err()
+        .unwrap();
+    assert!(err.is_decode(), "{err:?}");
+}
