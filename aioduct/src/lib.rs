@@ -69,6 +69,11 @@ pub mod runtime {
 #[cfg(feature = "rustls")]
 pub use aioduct_tls as tls;
 
+/// The README's examples, compiled as doc-tests so they cannot drift from the API.
+#[cfg(all(doctest, feature = "json", feature = "rustls"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 #[cfg(test)]
 mod promises {
     use super::*;
