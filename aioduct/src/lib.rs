@@ -27,6 +27,7 @@
 //! | `rustls-ring` / `rustls-aws-lc-rs` | the rustls crypto provider |
 //! | `rustls-native-roots` | also trust the operating system's roots |
 //! | `json` | [`RequestBuilder::json`] and [`Response::json`] |
+//! | `blocking` | [`blocking::Client`], a synchronous client (needs `tokio`) |
 //!
 //! At least one runtime feature must be enabled.
 
@@ -65,6 +66,9 @@ pub mod runtime {
     pub use aioduct_rt_tokio::TokioRuntime;
 }
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
+
 /// TLS with rustls.
 #[cfg(feature = "rustls")]
 pub use aioduct_tls as tls;
@@ -87,5 +91,15 @@ mod promises {
         assert_send::<Response>();
         assert_send::<RequestBuilder<runtime::TokioRuntime>>();
         assert_send::<Error>();
+    }
+
+    #[test]
+    fn request_futures_are_send_on_tokio() {
+        fn send_future<F: std::future::Future + Send>(_: F) {}
+        let client = Client::<runtime::TokioRuntime>::new();
+        if let Ok(builder) = client.get("http://127.0.0.1:9/") {
+            send_future(builder.send());
+        }
+        send_future(client.execute(http::Request::new(Body::empty())));
     }
 }

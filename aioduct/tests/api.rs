@@ -14,7 +14,7 @@ use aioduct::{
 use support::{Mode, Server, read_body, text, tls::pki};
 
 /// One server for the whole tour, answering by path.
-async fn tour_server(mode: Mode) -> Server {
+fn tour_server(mode: Mode) -> Server {
     Server::start(mode, |req| async move {
         let path = req.uri().path().to_owned();
         let query = req.uri().query().unwrap_or("").to_owned();
@@ -39,12 +39,11 @@ async fn tour_server(mode: Mode) -> Server {
             _ => text(404, "no such page"),
         }
     })
-    .await
 }
 
 #[tokio::test]
 async fn quick_start() {
-    let server = tour_server(Mode::Http1).await;
+    let server = tour_server(Mode::Http1);
     let client = Client::<TokioRuntime>::new();
     let resp = client
         .get(server.url("/get"))
@@ -61,8 +60,7 @@ async fn https_with_rustls_and_a_custom_root() {
     let server = tour_server(Mode::Tls {
         h2: true,
         http1: true,
-    })
-    .await;
+    });
     // `with_rustls` trusts the public roots only: the test CA is refused.
     let public = Client::<TokioRuntime>::with_rustls();
     assert!(
@@ -95,7 +93,7 @@ async fn json_form_auth_and_query() {
         id: u64,
         name: String,
     }
-    let server = tour_server(Mode::Http1).await;
+    let server = tour_server(Mode::Http1);
     let client = Client::<TokioRuntime>::new();
 
     let resp = client
@@ -152,8 +150,7 @@ async fn client_configuration_and_http2_tuning() {
     let server = tour_server(Mode::Tls {
         h2: true,
         http1: true,
-    })
-    .await;
+    });
     let client = Client::<TokioRuntime>::builder()
         .timeout(Duration::from_secs(30))
         .max_redirects(5)
@@ -190,7 +187,7 @@ async fn client_configuration_and_http2_tuning() {
 
 #[tokio::test]
 async fn local_address_is_used_for_outgoing_connections() {
-    let server = Server::http1(|_req| async { text(200, "ok") }).await;
+    let server = Server::http1(|_req| async { text(200, "ok") });
     let client = Client::<TokioRuntime>::builder()
         .local_address("192.0.2.1".parse::<std::net::IpAddr>().unwrap())
         .build();

@@ -117,7 +117,7 @@ async fn failing_resolver_is_a_dns_error() {
 
 #[tokio::test]
 async fn invalid_headers_are_rejected_before_anything_is_sent() {
-    let server = Server::http1(|_req| async { text(200, "should not be reached") }).await;
+    let server = Server::http1(|_req| async { text(200, "should not be reached") });
     let client = TestClient::new();
     for value in ["a\r\nInjected: yes", "nul\0byte", "line\nfeed"] {
         let err = client

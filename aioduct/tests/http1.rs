@@ -13,7 +13,7 @@ type TestClient = Client<TokioRuntime>;
 
 #[tokio::test]
 async fn get_reads_status_headers_and_text() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let resp = client
         .get(server.url("/hello?x=1"))
@@ -34,7 +34,7 @@ async fn get_reads_status_headers_and_text() {
 
 #[tokio::test]
 async fn every_method_reaches_the_server() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let url = server.url("/m");
     let checks = [
@@ -59,7 +59,7 @@ async fn every_method_reaches_the_server() {
 
 #[tokio::test]
 async fn query_is_percent_encoded_and_appended() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let body = client
         .get(server.url("/search?lang=en"))
@@ -79,7 +79,7 @@ async fn query_is_percent_encoded_and_appended() {
 
 #[tokio::test]
 async fn form_and_bytes_bodies_arrive_whole() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
 
     let body = client
@@ -127,7 +127,7 @@ async fn form_and_bytes_bodies_arrive_whole() {
 
 #[tokio::test]
 async fn streamed_upload_is_sent_as_produced() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let chunks: Vec<Result<Bytes, std::io::Error>> = (0..64)
         .map(|i| Ok(Bytes::from(vec![b'a' + (i % 26) as u8; 1024])))
@@ -149,8 +149,7 @@ async fn streamed_upload_is_sent_as_produced() {
 async fn streamed_download_arrives_in_chunks_and_counts_bytes() {
     let server = Server::http1(|_req| async {
         support::drip(vec!["one,", "two,", "three"], Duration::from_millis(5))
-    })
-    .await;
+    });
     let client = TestClient::new();
     let mut resp = client
         .get(server.url("/drip"))
@@ -182,7 +181,7 @@ async fn streamed_download_arrives_in_chunks_and_counts_bytes() {
 
 #[tokio::test]
 async fn auth_helpers_and_url_userinfo_set_authorization() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let body = client
         .get(server.url("/"))
@@ -225,7 +224,7 @@ async fn auth_helpers_and_url_userinfo_set_authorization() {
 
 #[tokio::test]
 async fn headers_defaults_and_user_agent() {
-    let server = echo_server().await;
+    let server = echo_server();
     let mut defaults = http::HeaderMap::new();
     defaults.insert("x-test", "from-default".parse().unwrap());
     let client = TestClient::builder()
@@ -265,8 +264,7 @@ async fn content_length_and_error_for_status() {
             "/broken" => text(503, "down"),
             _ => text(200, "12345"),
         }
-    })
-    .await;
+    });
     let client = TestClient::new();
     let resp = client.get(server.url("/ok")).unwrap().send().await.unwrap();
     assert_eq!(resp.content_length(), Some(5));
@@ -298,7 +296,7 @@ async fn content_length_and_error_for_status() {
 
 #[tokio::test]
 async fn sequential_requests_reuse_one_connection() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     for _ in 0..20 {
         let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
@@ -316,7 +314,7 @@ async fn sequential_requests_reuse_one_connection() {
 
 #[tokio::test]
 async fn no_connection_reuse_opens_one_connection_per_request() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::builder().no_connection_reuse().build();
     for _ in 0..3 {
         client
@@ -334,7 +332,7 @@ async fn no_connection_reuse_opens_one_connection_per_request() {
 
 #[tokio::test]
 async fn timings_report_connect_for_new_connections_only() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let first = client.get(server.url("/")).unwrap().send().await.unwrap();
     let t = first.timings();
@@ -347,7 +345,7 @@ async fn timings_report_connect_for_new_connections_only() {
 
 #[tokio::test]
 async fn custom_resolver_is_used_for_names() {
-    let server = echo_server().await;
+    let server = echo_server();
     let port = server.addr().port();
     let client = TestClient::builder()
         .resolver(|name: aioduct::core::Name| async move {
@@ -378,8 +376,7 @@ async fn large_download_streams_without_loss() {
     let server = Server::http1(|_req| async {
         let data: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
         text(200, data)
-    })
-    .await;
+    });
     let client = TestClient::new();
     let resp = client
         .get(server.url("/big"))
@@ -395,7 +392,7 @@ async fn large_download_streams_without_loss() {
 
 #[tokio::test]
 async fn into_http_keeps_head_and_body() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let resp = client.get(server.url("/x")).unwrap().send().await.unwrap();
     let http = resp.into_http();

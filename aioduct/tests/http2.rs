@@ -15,18 +15,17 @@ use support::{Server, read_body, text};
 
 type TestClient = Client<TokioRuntime>;
 
-async fn version_server(max_streams: u32) -> Server {
+fn version_server(max_streams: u32) -> Server {
     Server::h2c(max_streams, |req| async move {
         let version = format!("{:?}", req.version());
         let (_, body) = read_body(req).await;
         text(200, format!("{version} {}", body.len()))
     })
-    .await
 }
 
 #[tokio::test]
 async fn prior_knowledge_speaks_h2_to_http_urls() {
-    let server = version_server(100).await;
+    let server = version_server(100);
     let client = TestClient::builder().http2_prior_knowledge().build();
     let resp = client
         .post(server.url("/"))
@@ -41,7 +40,7 @@ async fn prior_knowledge_speaks_h2_to_http_urls() {
 
 #[tokio::test]
 async fn per_request_version_selects_h2c() {
-    let server = version_server(100).await;
+    let server = version_server(100);
     let client = TestClient::new();
     let resp = client
         .get(server.url("/"))
@@ -68,8 +67,7 @@ async fn hundred_concurrent_requests_share_one_connection_with_one_stream_allowe
             now.fetch_sub(1, Ordering::SeqCst);
             text(200, req.uri().path().to_owned())
         }
-    })
-    .await;
+    });
     let client = TestClient::builder().http2_prior_knowledge().build();
     let mut tasks = Vec::new();
     for i in 0..100 {
@@ -98,7 +96,7 @@ async fn hundred_concurrent_requests_share_one_connection_with_one_stream_allowe
 
 #[tokio::test]
 async fn sequential_h2_requests_reuse_the_connection() {
-    let server = version_server(100).await;
+    let server = version_server(100);
     let client = TestClient::builder().http2_prior_knowledge().build();
     for _ in 0..10 {
         let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
@@ -110,7 +108,7 @@ async fn sequential_h2_requests_reuse_the_connection() {
 #[tokio::test]
 async fn large_h2_download_is_not_throttled_into_a_stall() {
     const SIZE: usize = 16 * 1024 * 1024;
-    let server = Server::h2c(100, |_req| async { text(200, vec![0x5a_u8; SIZE]) }).await;
+    let server = Server::h2c(100, |_req| async { text(200, vec![0x5a_u8; SIZE]) });
     let client = TestClient::builder()
         .http2_prior_knowledge()
         .http2(
@@ -137,7 +135,7 @@ async fn large_h2_download_is_not_throttled_into_a_stall() {
 
 #[tokio::test]
 async fn keepalive_pings_keep_an_idle_connection_usable() {
-    let server = version_server(100).await;
+    let server = version_server(100);
     let client = TestClient::builder()
         .http2_prior_knowledge()
         .http2(
@@ -165,7 +163,7 @@ async fn keepalive_pings_keep_an_idle_connection_usable() {
 
 #[tokio::test]
 async fn http1_only_server_fails_clearly_under_prior_knowledge() {
-    let server = Server::http1(|_req| async { text(200, "h1") }).await;
+    let server = Server::http1(|_req| async { text(200, "h1") });
     let client = TestClient::builder()
         .http2_prior_knowledge()
         .timeout(Duration::from_secs(5))

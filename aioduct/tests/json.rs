@@ -10,7 +10,7 @@ type TestClient = Client<TokioRuntime>;
 
 #[tokio::test]
 async fn json_body_is_sent_with_its_content_type() {
-    let server = echo_server().await;
+    let server = echo_server();
     let client = TestClient::new();
     let body = client
         .post(server.url("/users"))
@@ -34,7 +34,7 @@ async fn json_response_parses() {
         name: String,
         id: u32,
     }
-    let server = Server::http1(|_req| async { text(200, r#"{"name":"Alice","id":7}"#) }).await;
+    let server = Server::http1(|_req| async { text(200, r#"{"name":"Alice","id":7}"#) });
     let client = TestClient::new();
     let user: User = client
         .get(server.url("/u"))
@@ -47,7 +47,7 @@ async fn json_response_parses() {
         .unwrap();
     assert_eq!((user.name.as_str(), user.id), ("Alice", 7));
 
-    let bad = Server::http1(|_req| async { text(200, "not json") }).await;
+    let bad = Server::http1(|_req| async { text(200, "not json") });
     let err = client
         .get(bad.url("/u"))
         .unwrap()

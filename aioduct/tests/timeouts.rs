@@ -50,7 +50,7 @@ async fn connect_timeout_bounds_a_connect_that_never_completes() {
 
 #[tokio::test]
 async fn total_timeout_bounds_waiting_for_the_head() {
-    let (addr, _task) = silent_listener().await;
+    let (addr, _task) = silent_listener();
     let client = TestClient::builder()
         .timeout(Duration::from_millis(200))
         .build();
@@ -69,7 +69,7 @@ async fn total_timeout_bounds_waiting_for_the_head() {
 
 #[tokio::test]
 async fn per_request_timeout_overrides_the_client() {
-    let (addr, _task) = silent_listener().await;
+    let (addr, _task) = silent_listener();
     let client = TestClient::builder()
         .timeout(Duration::from_secs(60))
         .build();
@@ -93,8 +93,7 @@ async fn total_timeout_covers_reading_the_body() {
             vec!["a", "b", "c", "d", "e", "f", "g", "h"],
             Duration::from_millis(60),
         )
-    })
-    .await;
+    });
     let client = TestClient::builder()
         .timeout(Duration::from_millis(250))
         .read_timeout(Duration::from_secs(5))
@@ -107,8 +106,7 @@ async fn total_timeout_covers_reading_the_body() {
 #[tokio::test]
 async fn read_timeout_fires_when_the_body_stalls() {
     let server =
-        Server::http1(|_req| async { drip(vec!["first", "late"], Duration::from_millis(400)) })
-            .await;
+        Server::http1(|_req| async { drip(vec!["first", "late"], Duration::from_millis(400)) });
     let client = TestClient::builder()
         .read_timeout(Duration::from_millis(100))
         .build();
@@ -120,8 +118,7 @@ async fn read_timeout_fires_when_the_body_stalls() {
 #[tokio::test]
 async fn read_timeout_allows_a_slow_but_steady_body() {
     let server =
-        Server::http1(|_req| async { drip(vec!["a", "b", "c", "d"], Duration::from_millis(40)) })
-            .await;
+        Server::http1(|_req| async { drip(vec!["a", "b", "c", "d"], Duration::from_millis(40)) });
     let client = TestClient::builder()
         .read_timeout(Duration::from_millis(300))
         .build();
@@ -145,8 +142,7 @@ async fn a_timed_out_connection_is_not_reused() {
         } else {
             text(200, "fast")
         }
-    })
-    .await;
+    });
     let client = TestClient::builder()
         .read_timeout(Duration::from_millis(100))
         .build();

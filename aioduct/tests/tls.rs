@@ -19,16 +19,15 @@ fn trusting_client() -> aioduct::ClientBuilder<TokioRuntime> {
     TestClient::builder().tls(RustlsConnector::with_extra_roots(&[ca]))
 }
 
-async fn tls_server(h2: bool, http1: bool) -> Server {
+fn tls_server(h2: bool, http1: bool) -> Server {
     Server::start(Mode::Tls { h2, http1 }, |req| async move {
         text(200, format!("{:?} {}", req.version(), req.uri().path()))
     })
-    .await
 }
 
 #[tokio::test]
 async fn alpn_negotiates_h2_when_offered() {
-    let server = tls_server(true, true).await;
+    let server = tls_server(true, true);
     let client = trusting_client().build();
     let resp = client
         .get(server.https_url("/a"))
@@ -47,7 +46,7 @@ async fn alpn_negotiates_h2_when_offered() {
 
 #[tokio::test]
 async fn alpn_falls_back_to_http1() {
-    let server = tls_server(false, true).await;
+    let server = tls_server(false, true);
     let client = trusting_client().build();
     let resp = client
         .get(server.https_url("/b"))
@@ -61,7 +60,7 @@ async fn alpn_falls_back_to_http1() {
 
 #[tokio::test]
 async fn http1_only_does_not_offer_h2() {
-    let server = tls_server(true, true).await;
+    let server = tls_server(true, true);
     let client = trusting_client().http1_only().build();
     let resp = client
         .get(server.https_url("/c"))
@@ -74,7 +73,7 @@ async fn http1_only_does_not_offer_h2() {
 
 #[tokio::test]
 async fn ip_literal_host_is_verified_against_the_ip_san() {
-    let server = tls_server(true, true).await;
+    let server = tls_server(true, true);
     let client = trusting_client().build();
     let url = format!("https://127.0.0.1:{}/ip", server.addr().port());
     let resp = client.get(url).unwrap().send().await.unwrap();
@@ -83,7 +82,7 @@ async fn ip_literal_host_is_verified_against_the_ip_san() {
 
 #[tokio::test]
 async fn untrusted_certificate_is_a_tls_error() {
-    let server = tls_server(true, true).await;
+    let server = tls_server(true, true);
     let client = TestClient::with_rustls();
     let err = client
         .get(server.https_url("/"))
@@ -108,7 +107,7 @@ async fn untrusted_certificate_is_a_tls_error() {
 
 #[tokio::test]
 async fn burst_to_a_new_h2_origin_shares_one_connection() {
-    let server = tls_server(true, true).await;
+    let server = tls_server(true, true);
     let client = trusting_client().build();
     let mut tasks = Vec::new();
     for i in 0..50 {
@@ -134,7 +133,7 @@ async fn burst_to_a_new_h2_origin_shares_one_connection() {
 
 #[tokio::test]
 async fn burst_to_an_http1_tls_origin_still_completes() {
-    let server = tls_server(false, true).await;
+    let server = tls_server(false, true);
     let client = trusting_client().build();
     let mut tasks = Vec::new();
     for i in 0..10 {
@@ -161,7 +160,7 @@ async fn burst_to_an_http1_tls_origin_still_completes() {
 #[tokio::test]
 async fn sequential_https_requests_reuse_the_connection() {
     for (h2, expected) in [(true, Version::HTTP_2), (false, Version::HTTP_11)] {
-        let server = tls_server(h2, true).await;
+        let server = tls_server(h2, true);
         let client = trusting_client().build();
         for _ in 0..5 {
             let resp = client
@@ -179,7 +178,7 @@ async fn sequential_https_requests_reuse_the_connection() {
 
 #[tokio::test]
 async fn stalled_tls_handshake_is_bounded_by_connect_timeout() {
-    let (addr, _task) = silent_listener().await;
+    let (addr, _task) = silent_listener();
     let client = trusting_client()
         .connect_timeout(Duration::from_millis(200))
         .build();
@@ -196,7 +195,7 @@ async fn stalled_tls_handshake_is_bounded_by_connect_timeout() {
 
 #[tokio::test]
 async fn stalled_tls_handshake_is_bounded_by_total_timeout() {
-    let (addr, _task) = silent_listener().await;
+    let (addr, _task) = silent_listener();
     let client = trusting_client()
         .timeout(Duration::from_millis(200))
         .build();

@@ -25,7 +25,7 @@ use hyper::{
     body::{Frame, Incoming},
     service::service_fn,
 };
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::net::{TcpListener, TcpStream};
 
 pub use io::TokioIo;
 
@@ -54,41 +54,40 @@ pub enum Mode {
 pub struct Server {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
+    /// Dropping it stops the server's runtime thread.
+    _stop: Stop,
 }
 
 impl Server {
-    pub async fn http1<F, Fut>(handler: F) -> Server
+    pub fn http1<F, Fut>(handler: F) -> Server
     where
         F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Reply> + Send + 'static,
     {
-        Server::start(Mode::Http1, handler).await
+        Server::start(Mode::Http1, handler)
     }
 
-    pub async fn h2c<F, Fut>(max_streams: u32, handler: F) -> Server
+    pub fn h2c<F, Fut>(max_streams: u32, handler: F) -> Server
     where
         F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Reply> + Send + 'static,
     {
-        Server::start(Mode::H2c { max_streams }, handler).await
+        Server::start(Mode::H2c { max_streams }, handler)
     }
 
-    pub async fn start<F, Fut>(mode: Mode, handler: F) -> Server
+    pub fn start<F, Fut>(mode: Mode, handler: F) -> Server
     where
         F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Reply> + Send + 'static,
     {
         let handler: Handler = Arc::new(move |req| Box::pin(handler(req)));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let accepted = Arc::new(AtomicUsize::new(0));
         let count = accepted.clone();
         let acceptor = match mode {
             Mode::Tls { h2, http1 } => Some(tls::acceptor(h2, http1)),
             _ => None,
         };
-        let task = tokio::spawn(async move {
+        let (addr, stop) = on_own_runtime(move |listener| async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
@@ -96,48 +95,13 @@ impl Server {
                 count.fetch_add(1, Ordering::SeqCst);
                 let handler = handler.clone();
                 let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let handler = handler.clone();
-                        async move { Ok::<_, Infallible>(handler(req).await) }
-                    });
-                    match (mode, acceptor) {
-                        (Mode::Tls { .. }, Some(acceptor)) => {
-                            let Ok(tls) = acceptor.accept(stream).await else {
-                                return;
-                            };
-                            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-                            let io = TokioIo::new(tls);
-                            if h2 {
-                                let _ = hyper::server::conn::http2::Builder::new(Exec)
-                                    .serve_connection(io, service)
-                                    .await;
-                            } else {
-                                let _ = hyper::server::conn::http1::Builder::new()
-                                    .serve_connection(io, service)
-                                    .await;
-                            }
-                        }
-                        (Mode::H2c { max_streams }, _) => {
-                            let _ = hyper::server::conn::http2::Builder::new(Exec)
-                                .max_concurrent_streams(max_streams)
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        }
-                        _ => {
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .with_upgrades()
-                                .await;
-                        }
-                    }
-                });
+                tokio::spawn(serve(mode, stream, acceptor, handler));
             }
         });
         Server {
             addr,
             accepted,
-            task,
+            _stop: stop,
         }
     }
 
@@ -161,9 +125,84 @@ impl Server {
     }
 }
 
-impl Drop for Server {
+/// Stops a server's runtime when dropped.
+pub struct Stop(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for Stop {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(stop) = self.0.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Binds 127.0.0.1:0 and runs `serve` on a tokio runtime in a thread of its own, so servers work
+/// whatever runtime (or none) the client under test uses.
+fn on_own_runtime<S, Fut>(serve: S) -> (SocketAddr, Stop)
+where
+    S: FnOnce(TcpListener) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            ready_tx.send(listener.local_addr().unwrap()).unwrap();
+            tokio::select! {
+                _ = serve(listener) => {}
+                _ = stop_rx => {}
+            }
+        });
+    });
+    let addr = ready_rx.recv().unwrap();
+    (addr, Stop(Some(stop_tx)))
+}
+
+/// Serves one accepted connection in the server's mode.
+async fn serve(
+    mode: Mode,
+    stream: TcpStream,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    handler: Handler,
+) {
+    let service = service_fn(move |req| {
+        let handler = handler.clone();
+        async move { Ok::<_, Infallible>(handler(req).await) }
+    });
+    match (mode, acceptor) {
+        (Mode::Tls { .. }, Some(acceptor)) => {
+            let Ok(tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            let io = TokioIo::new(tls);
+            if h2 {
+                let _ = hyper::server::conn::http2::Builder::new(Exec)
+                    .serve_connection(io, service)
+                    .await;
+            } else {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            }
+        }
+        (Mode::H2c { max_streams }, _) => {
+            let _ = hyper::server::conn::http2::Builder::new(Exec)
+                .max_concurrent_streams(max_streams)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+        _ => {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
+        }
     }
 }
 
@@ -210,20 +249,17 @@ pub async fn read_body(req: Request<Incoming>) -> (hyper::http::request::Parts, 
 }
 
 /// A TCP listener that accepts connections and never answers.
-pub async fn silent_listener() -> (SocketAddr, JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
+pub fn silent_listener() -> (SocketAddr, Stop) {
+    on_own_runtime(|listener| async move {
         let mut held = Vec::new();
         while let Ok((stream, _)) = listener.accept().await {
             held.push(stream);
         }
-    });
-    (addr, task)
+    })
 }
 
 /// A server that answers with what it saw: method, path and query, and a few headers.
-pub async fn echo_server() -> Server {
+pub fn echo_server() -> Server {
     Server::http1(|req| async move {
         let (parts, body) = read_body(req).await;
         let header = |name: &str| {
@@ -248,5 +284,4 @@ pub async fn echo_server() -> Server {
         );
         text(200, report)
     })
-    .await
 }
