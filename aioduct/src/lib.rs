@@ -28,6 +28,7 @@
 //! | `rustls-native-roots` | also trust the operating system's roots |
 //! | `json` | [`RequestBuilder::json`] and [`Response::json`] |
 //! | `blocking` | [`blocking::Client`], a synchronous client (needs `tokio`) |
+//! | `tower` | `Client` implements `tower_service::Service` |
 //!
 //! At least one runtime feature must be enabled.
 
@@ -41,7 +42,10 @@ mod client;
 mod http2;
 mod request;
 mod response;
+mod send;
 mod timeout;
+#[cfg(feature = "tower")]
+mod tower;
 mod transport;
 mod url;
 
@@ -51,6 +55,7 @@ pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Vers
 pub use http2::Http2Config;
 pub use request::RequestBuilder;
 pub use response::Response;
+pub use send::{SendFuture, SendRuntime};
 pub use transport::HttpRuntime;
 pub use url::IntoUrl;
 
