@@ -51,11 +51,9 @@ impl Runtime for TokioRuntime {
         tokio::time::Instant::now().into_std()
     }
 
-    fn resolve(name: Name, port: u16) -> impl Future<Output = io::Result<Addrs>> + 'static {
-        async move {
-            let addrs = tokio::net::lookup_host((name.as_str(), port)).await?;
-            Ok(addrs.collect())
-        }
+    async fn resolve(name: Name, port: u16) -> io::Result<Addrs> {
+        let addrs = tokio::net::lookup_host((name.as_str(), port)).await?;
+        Ok(addrs.collect())
     }
 }
 
