@@ -23,6 +23,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `tokio` (default) | [`runtime::TokioRuntime`] |
+//! | `smol` | `runtime::SmolRuntime` (async-io) |
 //! | `rustls` | HTTPS with rustls and the webpki roots; needs exactly one provider below |
 //! | `rustls-ring` / `rustls-aws-lc-rs` | the rustls crypto provider |
 //! | `rustls-native-roots` | also trust the operating system's roots |
@@ -34,8 +35,8 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(not(any(feature = "tokio")))]
-compile_error!("aioduct needs a runtime: enable the `tokio` feature");
+#[cfg(not(any(feature = "tokio", feature = "smol")))]
+compile_error!("aioduct needs a runtime: enable the `tokio` or `smol` feature");
 
 mod body;
 mod client;
@@ -67,6 +68,8 @@ pub use aioduct_pool as pool;
 /// The runtimes aioduct runs on.
 pub mod runtime {
     pub use aioduct_core::{Runtime, Spawn, TcpOptions};
+    #[cfg(feature = "smol")]
+    pub use aioduct_rt_smol::SmolRuntime;
     #[cfg(feature = "tokio")]
     pub use aioduct_rt_tokio::TokioRuntime;
 }

@@ -9,7 +9,7 @@ use crate::{Client, Error, HttpRuntime, Response};
 /// A boxed request future that can move between threads.
 pub type SendFuture = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'static>>;
 
-/// A runtime whose request futures are `Send` (tokio; smol once it lands).
+/// A runtime whose request futures are `Send`: tokio and smol.
 ///
 /// `Client<R>::send()` is `Send` on such runtimes without this trait; it exists for APIs that
 /// need the future boxed under a name, such as tower's `Service`. Thread-per-core runtimes, whose
@@ -33,3 +33,5 @@ macro_rules! send_runtime {
 
 #[cfg(feature = "tokio")]
 send_runtime!(aioduct_rt_tokio::TokioRuntime);
+#[cfg(feature = "smol")]
+send_runtime!(aioduct_rt_smol::SmolRuntime);

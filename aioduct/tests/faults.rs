@@ -4,47 +4,37 @@ mod support;
 
 use std::time::Duration;
 
-use aioduct::{Client, runtime::TokioRuntime};
+use aioduct::{Client, HttpRuntime};
+use std::io::{Read, Write};
 use support::{Server, text};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 
-type TestClient = Client<TokioRuntime>;
-
-#[tokio::test]
-async fn server_closing_an_idle_pooled_connection_does_not_fail_the_next_request() {
+async fn server_closing_an_idle_pooled_connection_does_not_fail_the_next_request<R: HttpRuntime>() {
     // A raw HTTP/1.1 server that answers one request per connection with keep-alive promised,
     // then closes the connection shortly after: the pooled connection is dead when reused.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = accepted.clone();
-    let server = tokio::spawn(async move {
-        loop {
-            let (mut sock, _) = listener.accept().await.unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut sock) = stream else { return };
             count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(async move {
+            std::thread::spawn(move || {
                 let mut buf = vec![0u8; 4096];
                 let mut seen = Vec::new();
                 while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let n = sock.read(&mut buf).await.unwrap();
-                    if n == 0 {
-                        return;
+                    match sock.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
                     }
-                    seen.extend_from_slice(&buf[..n]);
                 }
-                sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                    .await
-                    .unwrap();
-                tokio::time::sleep(Duration::from_millis(30)).await;
-                drop(sock);
+                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                std::thread::sleep(Duration::from_millis(30));
             });
         }
     });
 
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     for _ in 0..3 {
         let body = client
             .get(format!("http://{addr}/"))
@@ -56,19 +46,17 @@ async fn server_closing_an_idle_pooled_connection_does_not_fail_the_next_request
             .await
             .unwrap();
         assert_eq!(body, "ok");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        R::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
-    server.abort();
 }
 
-#[tokio::test]
-async fn refused_connection_is_a_connect_error() {
+async fn refused_connection_is_a_connect_error<R: HttpRuntime>() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let err = client
         .get(format!("http://127.0.0.1:{port}/"))
         .unwrap()
@@ -80,9 +68,8 @@ async fn refused_connection_is_a_connect_error() {
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 }
 
-#[tokio::test]
-async fn failing_resolver_is_a_dns_error() {
-    let client = TestClient::builder()
+async fn failing_resolver_is_a_dns_error<R: HttpRuntime>() {
+    let client = Client::<R>::builder()
         .resolver(|name: aioduct::core::Name| async move {
             Err::<aioduct::core::Addrs, _>(aioduct::core::BoxError::from(format!(
                 "no such host {name}"
@@ -101,7 +88,7 @@ async fn failing_resolver_is_a_dns_error() {
         "a DNS failure is a kind of connect failure: {err:?}"
     );
 
-    let empty = TestClient::builder()
+    let empty = Client::<R>::builder()
         .resolver(|_name: aioduct::core::Name| async move {
             Ok::<_, aioduct::core::BoxError>(aioduct::core::Addrs::default())
         })
@@ -115,10 +102,9 @@ async fn failing_resolver_is_a_dns_error() {
     assert!(err.is_dns(), "{err:?}");
 }
 
-#[tokio::test]
-async fn invalid_headers_are_rejected_before_anything_is_sent() {
+async fn invalid_headers_are_rejected_before_anything_is_sent<R: HttpRuntime>() {
     let server = Server::http1(|_req| async { text(200, "should not be reached") });
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     for value in ["a\r\nInjected: yes", "nul\0byte", "line\nfeed"] {
         let err = client
             .get(server.url("/"))
@@ -152,9 +138,8 @@ async fn invalid_headers_are_rejected_before_anything_is_sent() {
     assert_eq!(server.accepted(), 0, "nothing may reach the server");
 }
 
-#[tokio::test]
-async fn invalid_urls_are_builder_errors() {
-    let client = TestClient::new();
+async fn invalid_urls_are_builder_errors<R: HttpRuntime>() {
+    let client = Client::<R>::new();
     for url in [
         "not a url",
         "ftp://example.com/",
@@ -169,27 +154,12 @@ async fn invalid_urls_are_builder_errors() {
     }
 }
 
-/// Without the rustls feature, https is refused with a clear error before connecting.
-#[cfg(not(feature = "rustls"))]
-#[tokio::test]
-async fn https_without_tls_compiled_fails_clearly() {
-    let client = TestClient::new();
-    let err = client
-        .get("https://127.0.0.1:1/")
-        .unwrap()
-        .send()
-        .await
-        .unwrap_err();
-    assert!(err.is_unsupported(), "{err:?}");
-}
-
-#[tokio::test]
-async fn error_without_url_drops_secrets() {
+async fn error_without_url_drops_secrets<R: HttpRuntime>() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let err = client
         .get(format!("http://127.0.0.1:{port}/?token=secret"))
         .unwrap()
@@ -200,3 +170,12 @@ async fn error_without_url_drops_secrets() {
     let err = err.without_url();
     assert!(!format!("{err} {err:?}").contains("secret"));
 }
+
+runtime_tests!(
+    server_closing_an_idle_pooled_connection_does_not_fail_the_next_request,
+    refused_connection_is_a_connect_error,
+    failing_resolver_is_a_dns_error,
+    invalid_headers_are_rejected_before_anything_is_sent,
+    invalid_urls_are_builder_errors,
+    error_without_url_drops_secrets,
+);

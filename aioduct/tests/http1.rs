@@ -4,17 +4,14 @@ mod support;
 
 use std::time::Duration;
 
-use aioduct::{Client, StatusCode, Version, runtime::TokioRuntime};
+use aioduct::{Client, HttpRuntime, StatusCode, Version};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use support::{Server, echo_server, text};
 
-type TestClient = Client<TokioRuntime>;
-
-#[tokio::test]
-async fn get_reads_status_headers_and_text() {
+async fn get_reads_status_headers_and_text<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let resp = client
         .get(server.url("/hello?x=1"))
         .unwrap()
@@ -32,10 +29,9 @@ async fn get_reads_status_headers_and_text() {
     assert!(body.contains("accept=*/*"), "{body}");
 }
 
-#[tokio::test]
-async fn every_method_reaches_the_server() {
+async fn every_method_reaches_the_server<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let url = server.url("/m");
     let checks = [
         (client.get(&url).unwrap(), "GET"),
@@ -57,10 +53,9 @@ async fn every_method_reaches_the_server() {
     assert!(head.bytes().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn query_is_percent_encoded_and_appended() {
+async fn query_is_percent_encoded_and_appended<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let body = client
         .get(server.url("/search?lang=en"))
         .unwrap()
@@ -77,10 +72,9 @@ async fn query_is_percent_encoded_and_appended() {
     );
 }
 
-#[tokio::test]
-async fn form_and_bytes_bodies_arrive_whole() {
+async fn form_and_bytes_bodies_arrive_whole<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
 
     let body = client
         .post(server.url("/login"))
@@ -125,10 +119,9 @@ async fn form_and_bytes_bodies_arrive_whole() {
     }
 }
 
-#[tokio::test]
-async fn streamed_upload_is_sent_as_produced() {
+async fn streamed_upload_is_sent_as_produced<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let chunks: Vec<Result<Bytes, std::io::Error>> = (0..64)
         .map(|i| Ok(Bytes::from(vec![b'a' + (i % 26) as u8; 1024])))
         .collect();
@@ -145,12 +138,11 @@ async fn streamed_upload_is_sent_as_produced() {
     assert!(body.contains("len=65536"), "{body}");
 }
 
-#[tokio::test]
-async fn streamed_download_arrives_in_chunks_and_counts_bytes() {
+async fn streamed_download_arrives_in_chunks_and_counts_bytes<R: HttpRuntime>() {
     let server = Server::http1(|_req| async {
         support::drip(vec!["one,", "two,", "three"], Duration::from_millis(5))
     });
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let mut resp = client
         .get(server.url("/drip"))
         .unwrap()
@@ -179,10 +171,9 @@ async fn streamed_download_arrives_in_chunks_and_counts_bytes() {
     assert_eq!(collected.concat(), b"one,two,three");
 }
 
-#[tokio::test]
-async fn auth_helpers_and_url_userinfo_set_authorization() {
+async fn auth_helpers_and_url_userinfo_set_authorization<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let body = client
         .get(server.url("/"))
         .unwrap()
@@ -222,12 +213,11 @@ async fn auth_helpers_and_url_userinfo_set_authorization() {
     );
 }
 
-#[tokio::test]
-async fn headers_defaults_and_user_agent() {
+async fn headers_defaults_and_user_agent<R: HttpRuntime>() {
     let server = echo_server();
     let mut defaults = http::HeaderMap::new();
     defaults.insert("x-test", "from-default".parse().unwrap());
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .default_headers(defaults)
         .user_agent("custom/9")
         .build();
@@ -256,8 +246,7 @@ async fn headers_defaults_and_user_agent() {
     assert!(body.contains("x-test=per-request"), "{body}");
 }
 
-#[tokio::test]
-async fn content_length_and_error_for_status() {
+async fn content_length_and_error_for_status<R: HttpRuntime>() {
     let server = Server::http1(|req| async move {
         match req.uri().path() {
             "/missing" => text(404, "nope"),
@@ -265,7 +254,7 @@ async fn content_length_and_error_for_status() {
             _ => text(200, "12345"),
         }
     });
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let resp = client.get(server.url("/ok")).unwrap().send().await.unwrap();
     assert_eq!(resp.content_length(), Some(5));
     assert!(resp.error_for_status_ref().is_ok());
@@ -294,10 +283,9 @@ async fn content_length_and_error_for_status() {
     assert_eq!(resp.text().await.unwrap(), "down");
 }
 
-#[tokio::test]
-async fn sequential_requests_reuse_one_connection() {
+async fn sequential_requests_reuse_one_connection<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     for _ in 0..20 {
         let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
         resp.bytes().await.unwrap();
@@ -312,10 +300,9 @@ async fn sequential_requests_reuse_one_connection() {
     resp.bytes().await.unwrap();
 }
 
-#[tokio::test]
-async fn no_connection_reuse_opens_one_connection_per_request() {
+async fn no_connection_reuse_opens_one_connection_per_request<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::builder().no_connection_reuse().build();
+    let client = Client::<R>::builder().no_connection_reuse().build();
     for _ in 0..3 {
         client
             .get(server.url("/"))
@@ -330,10 +317,9 @@ async fn no_connection_reuse_opens_one_connection_per_request() {
     assert_eq!(server.accepted(), 3);
 }
 
-#[tokio::test]
-async fn timings_report_connect_for_new_connections_only() {
+async fn timings_report_connect_for_new_connections_only<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let first = client.get(server.url("/")).unwrap().send().await.unwrap();
     let t = first.timings();
     assert!(t.connect.is_some() && t.dns.is_some() && t.ttfb.is_some());
@@ -343,11 +329,10 @@ async fn timings_report_connect_for_new_connections_only() {
     assert!(second.timings().connect.is_none());
 }
 
-#[tokio::test]
-async fn custom_resolver_is_used_for_names() {
+async fn custom_resolver_is_used_for_names<R: HttpRuntime>() {
     let server = echo_server();
     let port = server.addr().port();
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .resolver(|name: aioduct::core::Name| async move {
             assert_eq!(name.as_str(), "service.test");
             let addrs: aioduct::core::Addrs =
@@ -370,14 +355,13 @@ async fn custom_resolver_is_used_for_names() {
     );
 }
 
-#[tokio::test]
-async fn large_download_streams_without_loss() {
+async fn large_download_streams_without_loss<R: HttpRuntime>() {
     const SIZE: usize = 8 * 1024 * 1024;
     let server = Server::http1(|_req| async {
         let data: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
         text(200, data)
     });
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let resp = client
         .get(server.url("/big"))
         .unwrap()
@@ -390,13 +374,30 @@ async fn large_download_streams_without_loss() {
     assert!(body.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
 }
 
-#[tokio::test]
-async fn into_http_keeps_head_and_body() {
+async fn into_http_keeps_head_and_body<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let resp = client.get(server.url("/x")).unwrap().send().await.unwrap();
     let http = resp.into_http();
     assert_eq!(http.status(), 200);
     let body = http.into_body().collect().await.unwrap().to_bytes();
     assert!(body.starts_with(b"GET /x"));
 }
+
+runtime_tests!(
+    get_reads_status_headers_and_text,
+    every_method_reaches_the_server,
+    query_is_percent_encoded_and_appended,
+    form_and_bytes_bodies_arrive_whole,
+    streamed_upload_is_sent_as_produced,
+    streamed_download_arrives_in_chunks_and_counts_bytes,
+    auth_helpers_and_url_userinfo_set_authorization,
+    headers_defaults_and_user_agent,
+    content_length_and_error_for_status,
+    sequential_requests_reuse_one_connection,
+    no_connection_reuse_opens_one_connection_per_request,
+    timings_report_connect_for_new_connections_only,
+    custom_resolver_is_used_for_names,
+    large_download_streams_without_loss,
+    into_http_keeps_head_and_body,
+);

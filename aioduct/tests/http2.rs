@@ -10,10 +10,8 @@ use std::{
     time::Duration,
 };
 
-use aioduct::{Client, Http2Config, StatusCode, Version, runtime::TokioRuntime};
+use aioduct::{Client, Http2Config, HttpRuntime, StatusCode, Version};
 use support::{Server, read_body, text};
-
-type TestClient = Client<TokioRuntime>;
 
 fn version_server(max_streams: u32) -> Server {
     Server::h2c(max_streams, |req| async move {
@@ -23,10 +21,9 @@ fn version_server(max_streams: u32) -> Server {
     })
 }
 
-#[tokio::test]
-async fn prior_knowledge_speaks_h2_to_http_urls() {
+async fn prior_knowledge_speaks_h2_to_http_urls<R: HttpRuntime>() {
     let server = version_server(100);
-    let client = TestClient::builder().http2_prior_knowledge().build();
+    let client = Client::<R>::builder().http2_prior_knowledge().build();
     let resp = client
         .post(server.url("/"))
         .unwrap()
@@ -38,10 +35,9 @@ async fn prior_knowledge_speaks_h2_to_http_urls() {
     assert_eq!(resp.text().await.unwrap(), "HTTP/2.0 100000");
 }
 
-#[tokio::test]
-async fn per_request_version_selects_h2c() {
+async fn per_request_version_selects_h2c<R: HttpRuntime>() {
     let server = version_server(100);
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let resp = client
         .get(server.url("/"))
         .unwrap()
@@ -53,8 +49,9 @@ async fn per_request_version_selects_h2c() {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn hundred_concurrent_requests_share_one_connection_with_one_stream_allowed() {
+async fn hundred_concurrent_requests_share_one_connection_with_one_stream_allowed<
+    R: HttpRuntime,
+>() {
     let in_flight = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
     let (now, max) = (in_flight.clone(), peak.clone());
@@ -68,19 +65,19 @@ async fn hundred_concurrent_requests_share_one_connection_with_one_stream_allowe
             text(200, req.uri().path().to_owned())
         }
     });
-    let client = TestClient::builder().http2_prior_knowledge().build();
-    let mut tasks = Vec::new();
-    for i in 0..100 {
+    let client = Client::<R>::builder().http2_prior_knowledge().build();
+    let requests = (0..100).map(|i| {
         let client = client.clone();
         let url = server.url(&format!("/{i}"));
-        tasks.push(tokio::spawn(async move {
+        async move {
             let resp = client.get(url).unwrap().send().await.unwrap();
             assert_eq!(resp.version(), Version::HTTP_2);
             resp.text().await.unwrap()
-        }));
-    }
-    for (i, task) in tasks.into_iter().enumerate() {
-        assert_eq!(task.await.unwrap(), format!("/{i}"));
+        }
+    });
+    let bodies = support::join_all(requests.collect()).await;
+    for (i, body) in bodies.into_iter().enumerate() {
+        assert_eq!(body, format!("/{i}"));
     }
     assert_eq!(
         server.accepted(),
@@ -94,10 +91,9 @@ async fn hundred_concurrent_requests_share_one_connection_with_one_stream_allowe
     );
 }
 
-#[tokio::test]
-async fn sequential_h2_requests_reuse_the_connection() {
+async fn sequential_h2_requests_reuse_the_connection<R: HttpRuntime>() {
     let server = version_server(100);
-    let client = TestClient::builder().http2_prior_knowledge().build();
+    let client = Client::<R>::builder().http2_prior_knowledge().build();
     for _ in 0..10 {
         let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
         resp.bytes().await.unwrap();
@@ -105,11 +101,10 @@ async fn sequential_h2_requests_reuse_the_connection() {
     assert_eq!(server.accepted(), 1);
 }
 
-#[tokio::test]
-async fn large_h2_download_is_not_throttled_into_a_stall() {
+async fn large_h2_download_is_not_throttled_into_a_stall<R: HttpRuntime>() {
     const SIZE: usize = 16 * 1024 * 1024;
     let server = Server::h2c(100, |_req| async { text(200, vec![0x5a_u8; SIZE]) });
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .http2_prior_knowledge()
         .http2(
             Http2Config::new()
@@ -133,10 +128,9 @@ async fn large_h2_download_is_not_throttled_into_a_stall() {
     assert!(body.iter().all(|&b| b == 0x5a));
 }
 
-#[tokio::test]
-async fn keepalive_pings_keep_an_idle_connection_usable() {
+async fn keepalive_pings_keep_an_idle_connection_usable<R: HttpRuntime>() {
     let server = version_server(100);
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .http2_prior_knowledge()
         .http2(
             Http2Config::new()
@@ -155,16 +149,15 @@ async fn keepalive_pings_keep_an_idle_connection_usable() {
         .bytes()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    R::sleep(Duration::from_millis(300)).await;
     let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
     assert_eq!(resp.text().await.unwrap(), "HTTP/2.0 0");
     assert_eq!(server.accepted(), 1);
 }
 
-#[tokio::test]
-async fn http1_only_server_fails_clearly_under_prior_knowledge() {
+async fn http1_only_server_fails_clearly_under_prior_knowledge<R: HttpRuntime>() {
     let server = Server::http1(|_req| async { text(200, "h1") });
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .http2_prior_knowledge()
         .timeout(Duration::from_secs(5))
         .build();
@@ -177,3 +170,13 @@ async fn http1_only_server_fails_clearly_under_prior_knowledge() {
     assert!(!err.is_timeout(), "must fail fast, not hang: {err:?}");
     assert!(err.is_connect() || err.is_request(), "{err:?}");
 }
+
+runtime_tests!(
+    prior_knowledge_speaks_h2_to_http_urls,
+    per_request_version_selects_h2c,
+    hundred_concurrent_requests_share_one_connection_with_one_stream_allowed,
+    sequential_h2_requests_reuse_the_connection,
+    large_h2_download_is_not_throttled_into_a_stall,
+    keepalive_pings_keep_an_idle_connection_usable,
+    http1_only_server_fails_clearly_under_prior_knowledge,
+);

@@ -3,15 +3,12 @@
 
 mod support;
 
-use aioduct::{Client, runtime::TokioRuntime};
+use aioduct::{Client, HttpRuntime};
 use support::{Server, echo_server, text};
 
-type TestClient = Client<TokioRuntime>;
-
-#[tokio::test]
-async fn json_body_is_sent_with_its_content_type() {
+async fn json_body_is_sent_with_its_content_type<R: HttpRuntime>() {
     let server = echo_server();
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let body = client
         .post(server.url("/users"))
         .unwrap()
@@ -27,15 +24,14 @@ async fn json_body_is_sent_with_its_content_type() {
     assert!(body.contains(r#"body={"name":"Alice"}"#), "{body}");
 }
 
-#[tokio::test]
-async fn json_response_parses() {
+async fn json_response_parses<R: HttpRuntime>() {
     #[derive(serde::Deserialize)]
     struct User {
         name: String,
         id: u32,
     }
     let server = Server::http1(|_req| async { text(200, r#"{"name":"Alice","id":7}"#) });
-    let client = TestClient::new();
+    let client = Client::<R>::new();
     let user: User = client
         .get(server.url("/u"))
         .unwrap()
@@ -60,3 +56,8 @@ async fn json_response_parses() {
         .unwrap();
     assert!(err.is_decode(), "{err:?}");
 }
+
+runtime_tests!(
+    json_body_is_sent_with_its_content_type,
+    json_response_parses,
+);

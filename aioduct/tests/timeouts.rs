@@ -4,10 +4,8 @@ mod support;
 
 use std::{net::SocketAddr, time::Duration};
 
-use aioduct::{Client, runtime::TokioRuntime};
+use aioduct::{Client, HttpRuntime};
 use support::{Server, drip, silent_listener, text};
-
-type TestClient = Client<TokioRuntime>;
 
 /// A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it hangs
 /// (on loopback, never leaving the machine). Returns the address and what must stay alive.
@@ -31,10 +29,9 @@ fn full_backlog_listener() -> (SocketAddr, Vec<socket2::Socket>) {
     (addr, held)
 }
 
-#[tokio::test]
-async fn connect_timeout_bounds_a_connect_that_never_completes() {
+async fn connect_timeout_bounds_a_connect_that_never_completes<R: HttpRuntime>() {
     let (addr, _held) = full_backlog_listener();
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .connect_timeout(Duration::from_millis(200))
         .build();
     let started = std::time::Instant::now();
@@ -48,10 +45,9 @@ async fn connect_timeout_bounds_a_connect_that_never_completes() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-#[tokio::test]
-async fn total_timeout_bounds_waiting_for_the_head() {
+async fn total_timeout_bounds_waiting_for_the_head<R: HttpRuntime>() {
     let (addr, _task) = silent_listener();
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .timeout(Duration::from_millis(200))
         .build();
     let err = client
@@ -67,10 +63,9 @@ async fn total_timeout_bounds_waiting_for_the_head() {
     );
 }
 
-#[tokio::test]
-async fn per_request_timeout_overrides_the_client() {
+async fn per_request_timeout_overrides_the_client<R: HttpRuntime>() {
     let (addr, _task) = silent_listener();
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .timeout(Duration::from_secs(60))
         .build();
     let started = std::time::Instant::now();
@@ -85,8 +80,7 @@ async fn per_request_timeout_overrides_the_client() {
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
-#[tokio::test]
-async fn total_timeout_covers_reading_the_body() {
+async fn total_timeout_covers_reading_the_body<R: HttpRuntime>() {
     // Each chunk comes quickly enough for a read timeout, but the whole body is too slow.
     let server = Server::http1(|_req| async {
         drip(
@@ -94,7 +88,7 @@ async fn total_timeout_covers_reading_the_body() {
             Duration::from_millis(60),
         )
     });
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .timeout(Duration::from_millis(250))
         .read_timeout(Duration::from_secs(5))
         .build();
@@ -103,11 +97,10 @@ async fn total_timeout_covers_reading_the_body() {
     assert!(err.is_timeout(), "{err:?}");
 }
 
-#[tokio::test]
-async fn read_timeout_fires_when_the_body_stalls() {
+async fn read_timeout_fires_when_the_body_stalls<R: HttpRuntime>() {
     let server =
         Server::http1(|_req| async { drip(vec!["first", "late"], Duration::from_millis(400)) });
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .read_timeout(Duration::from_millis(100))
         .build();
     let mut resp = client.get(server.url("/")).unwrap().send().await.unwrap();
@@ -115,11 +108,10 @@ async fn read_timeout_fires_when_the_body_stalls() {
     assert!(err.is_timeout(), "{err:?}");
 }
 
-#[tokio::test]
-async fn read_timeout_allows_a_slow_but_steady_body() {
+async fn read_timeout_allows_a_slow_but_steady_body<R: HttpRuntime>() {
     let server =
         Server::http1(|_req| async { drip(vec!["a", "b", "c", "d"], Duration::from_millis(40)) });
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .read_timeout(Duration::from_millis(300))
         .build();
     let body = client
@@ -134,8 +126,7 @@ async fn read_timeout_allows_a_slow_but_steady_body() {
     assert_eq!(body, "abcd");
 }
 
-#[tokio::test]
-async fn a_timed_out_connection_is_not_reused() {
+async fn a_timed_out_connection_is_not_reused<R: HttpRuntime>() {
     let server = Server::http1(|req| async move {
         if req.uri().path() == "/slow" {
             drip(vec!["x", "y"], Duration::from_millis(300))
@@ -143,7 +134,7 @@ async fn a_timed_out_connection_is_not_reused() {
             text(200, "fast")
         }
     });
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .read_timeout(Duration::from_millis(100))
         .build();
     let resp = client
@@ -169,3 +160,13 @@ async fn a_timed_out_connection_is_not_reused() {
         "the broken connection must be replaced"
     );
 }
+
+runtime_tests!(
+    connect_timeout_bounds_a_connect_that_never_completes,
+    total_timeout_bounds_waiting_for_the_head,
+    per_request_timeout_overrides_the_client,
+    total_timeout_covers_reading_the_body,
+    read_timeout_fires_when_the_body_stalls,
+    read_timeout_allows_a_slow_but_steady_body,
+    a_timed_out_connection_is_not_reused,
+);

@@ -6,17 +6,14 @@ mod support;
 use std::time::Duration;
 
 use aioduct::{
-    Client, Version,
-    runtime::TokioRuntime,
+    Client, HttpRuntime, Version,
     tls::{Certificate, RustlsConnector},
 };
 use support::{Mode, Server, silent_listener, text, tls::pki};
 
-type TestClient = Client<TokioRuntime>;
-
-fn trusting_client() -> aioduct::ClientBuilder<TokioRuntime> {
+fn trusting_client<R: HttpRuntime>() -> aioduct::ClientBuilder<R> {
     let ca = Certificate::from_der(pki().ca_der.clone());
-    TestClient::builder().tls(RustlsConnector::with_extra_roots(&[ca]))
+    Client::<R>::builder().tls(RustlsConnector::with_extra_roots(&[ca]))
 }
 
 fn tls_server(h2: bool, http1: bool) -> Server {
@@ -25,10 +22,9 @@ fn tls_server(h2: bool, http1: bool) -> Server {
     })
 }
 
-#[tokio::test]
-async fn alpn_negotiates_h2_when_offered() {
+async fn alpn_negotiates_h2_when_offered<R: HttpRuntime>() {
     let server = tls_server(true, true);
-    let client = trusting_client().build();
+    let client = trusting_client::<R>().build();
     let resp = client
         .get(server.https_url("/a"))
         .unwrap()
@@ -44,10 +40,9 @@ async fn alpn_negotiates_h2_when_offered() {
     assert_eq!(resp.text().await.unwrap(), "HTTP/2.0 /a");
 }
 
-#[tokio::test]
-async fn alpn_falls_back_to_http1() {
+async fn alpn_falls_back_to_http1<R: HttpRuntime>() {
     let server = tls_server(false, true);
-    let client = trusting_client().build();
+    let client = trusting_client::<R>().build();
     let resp = client
         .get(server.https_url("/b"))
         .unwrap()
@@ -58,10 +53,9 @@ async fn alpn_falls_back_to_http1() {
     assert_eq!(resp.text().await.unwrap(), "HTTP/1.1 /b");
 }
 
-#[tokio::test]
-async fn http1_only_does_not_offer_h2() {
+async fn http1_only_does_not_offer_h2<R: HttpRuntime>() {
     let server = tls_server(true, true);
-    let client = trusting_client().http1_only().build();
+    let client = trusting_client::<R>().http1_only().build();
     let resp = client
         .get(server.https_url("/c"))
         .unwrap()
@@ -71,19 +65,17 @@ async fn http1_only_does_not_offer_h2() {
     assert_eq!(resp.version(), Version::HTTP_11);
 }
 
-#[tokio::test]
-async fn ip_literal_host_is_verified_against_the_ip_san() {
+async fn ip_literal_host_is_verified_against_the_ip_san<R: HttpRuntime>() {
     let server = tls_server(true, true);
-    let client = trusting_client().build();
+    let client = trusting_client::<R>().build();
     let url = format!("https://127.0.0.1:{}/ip", server.addr().port());
     let resp = client.get(url).unwrap().send().await.unwrap();
     assert_eq!(resp.text().await.unwrap(), "HTTP/2.0 /ip");
 }
 
-#[tokio::test]
-async fn untrusted_certificate_is_a_tls_error() {
+async fn untrusted_certificate_is_a_tls_error<R: HttpRuntime>() {
     let server = tls_server(true, true);
-    let client = TestClient::with_rustls();
+    let client = Client::<R>::with_rustls();
     let err = client
         .get(server.https_url("/"))
         .unwrap()
@@ -93,7 +85,7 @@ async fn untrusted_certificate_is_a_tls_error() {
     assert!(err.is_tls(), "{err:?}");
     assert!(err.is_connect() || err.is_tls());
 
-    let client = TestClient::builder()
+    let client = Client::<R>::builder()
         .tls(RustlsConnector::danger_accept_invalid_certs())
         .build();
     let resp = client
@@ -105,15 +97,13 @@ async fn untrusted_certificate_is_a_tls_error() {
     assert_eq!(resp.status(), 200);
 }
 
-#[tokio::test]
-async fn burst_to_a_new_h2_origin_shares_one_connection() {
+async fn burst_to_a_new_h2_origin_shares_one_connection<R: HttpRuntime>() {
     let server = tls_server(true, true);
-    let client = trusting_client().build();
-    let mut tasks = Vec::new();
-    for i in 0..50 {
+    let client = trusting_client::<R>().build();
+    let requests = (0..50).map(|i| {
         let client = client.clone();
         let url = server.https_url(&format!("/{i}"));
-        tasks.push(tokio::spawn(async move {
+        async move {
             client
                 .get(url)
                 .unwrap()
@@ -123,23 +113,22 @@ async fn burst_to_a_new_h2_origin_shares_one_connection() {
                 .text()
                 .await
                 .unwrap()
-        }));
-    }
-    for (i, task) in tasks.into_iter().enumerate() {
-        assert_eq!(task.await.unwrap(), format!("HTTP/2.0 /{i}"));
+        }
+    });
+    let bodies = support::join_all(requests.collect()).await;
+    for (i, body) in bodies.into_iter().enumerate() {
+        assert_eq!(body, format!("HTTP/2.0 /{i}"));
     }
     assert_eq!(server.accepted(), 1);
 }
 
-#[tokio::test]
-async fn burst_to_an_http1_tls_origin_still_completes() {
+async fn burst_to_an_http1_tls_origin_still_completes<R: HttpRuntime>() {
     let server = tls_server(false, true);
-    let client = trusting_client().build();
-    let mut tasks = Vec::new();
-    for i in 0..10 {
+    let client = trusting_client::<R>().build();
+    let requests = (0..10).map(|i| {
         let client = client.clone();
         let url = server.https_url(&format!("/{i}"));
-        tasks.push(tokio::spawn(async move {
+        async move {
             client
                 .get(url)
                 .unwrap()
@@ -149,19 +138,19 @@ async fn burst_to_an_http1_tls_origin_still_completes() {
                 .text()
                 .await
                 .unwrap()
-        }));
-    }
-    for (i, task) in tasks.into_iter().enumerate() {
-        assert_eq!(task.await.unwrap(), format!("HTTP/1.1 /{i}"));
+        }
+    });
+    let bodies = support::join_all(requests.collect()).await;
+    for (i, body) in bodies.into_iter().enumerate() {
+        assert_eq!(body, format!("HTTP/1.1 /{i}"));
     }
     assert!(server.accepted() >= 1 && server.accepted() <= 10);
 }
 
-#[tokio::test]
-async fn sequential_https_requests_reuse_the_connection() {
+async fn sequential_https_requests_reuse_the_connection<R: HttpRuntime>() {
     for (h2, expected) in [(true, Version::HTTP_2), (false, Version::HTTP_11)] {
         let server = tls_server(h2, true);
-        let client = trusting_client().build();
+        let client = trusting_client::<R>().build();
         for _ in 0..5 {
             let resp = client
                 .get(server.https_url("/"))
@@ -176,10 +165,9 @@ async fn sequential_https_requests_reuse_the_connection() {
     }
 }
 
-#[tokio::test]
-async fn stalled_tls_handshake_is_bounded_by_connect_timeout() {
+async fn stalled_tls_handshake_is_bounded_by_connect_timeout<R: HttpRuntime>() {
     let (addr, _task) = silent_listener();
-    let client = trusting_client()
+    let client = trusting_client::<R>()
         .connect_timeout(Duration::from_millis(200))
         .build();
     let started = std::time::Instant::now();
@@ -193,10 +181,9 @@ async fn stalled_tls_handshake_is_bounded_by_connect_timeout() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-#[tokio::test]
-async fn stalled_tls_handshake_is_bounded_by_total_timeout() {
+async fn stalled_tls_handshake_is_bounded_by_total_timeout<R: HttpRuntime>() {
     let (addr, _task) = silent_listener();
-    let client = trusting_client()
+    let client = trusting_client::<R>()
         .timeout(Duration::from_millis(200))
         .build();
     let err = client
@@ -207,3 +194,16 @@ async fn stalled_tls_handshake_is_bounded_by_total_timeout() {
         .unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
 }
+
+runtime_tests!(
+    alpn_negotiates_h2_when_offered,
+    alpn_falls_back_to_http1,
+    http1_only_does_not_offer_h2,
+    ip_literal_host_is_verified_against_the_ip_san,
+    untrusted_certificate_is_a_tls_error,
+    burst_to_a_new_h2_origin_shares_one_connection,
+    burst_to_an_http1_tls_origin_still_completes,
+    sequential_https_requests_reuse_the_connection,
+    stalled_tls_handshake_is_bounded_by_connect_timeout,
+    stalled_tls_handshake_is_bounded_by_total_timeout,
+);

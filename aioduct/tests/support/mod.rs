@@ -285,3 +285,71 @@ pub fn echo_server() -> Server {
         text(200, report)
     })
 }
+
+/// Runs a test body on a multi-threaded tokio runtime.
+pub fn run_tokio<F: Future<Output = ()>>(test: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test);
+}
+
+/// Runs a test body on smol's reactor (async-io).
+pub fn run_smol<F: Future<Output = ()>>(test: F) {
+    async_io::block_on(test);
+}
+
+/// Waits for all `futures`, polled concurrently in one task; results in input order.
+pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future completed"))
+        .collect()
+}
+
+/// Declares each listed generic test (`async fn name<R: HttpRuntime>()`) once per runtime the
+/// build has: `tokio::name`, `smol::name`. One source, every runtime.
+#[macro_export]
+macro_rules! runtime_tests {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "tokio")]
+        mod tokio_rt {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::support::run_tokio(super::$name::<aioduct::runtime::TokioRuntime>());
+                }
+            )*
+        }
+        #[cfg(feature = "smol")]
+        mod smol_rt {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::support::run_smol(super::$name::<aioduct::runtime::SmolRuntime>());
+                }
+            )*
+        }
+    };
+}
