@@ -24,6 +24,7 @@
 //! |---|---|
 //! | `tokio` (default) | [`runtime::TokioRuntime`] |
 //! | `smol` | `runtime::SmolRuntime` (async-io) |
+//! | `compio` | `runtime::CompioRuntime` (io_uring, thread-per-core; Rust 1.95) |
 //! | `rustls` | HTTPS with rustls and the webpki roots; needs exactly one provider below |
 //! | `rustls-ring` / `rustls-aws-lc-rs` | the rustls crypto provider |
 //! | `rustls-native-roots` | also trust the operating system's roots |
@@ -35,8 +36,8 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(not(any(feature = "tokio", feature = "smol")))]
-compile_error!("aioduct needs a runtime: enable the `tokio` or `smol` feature");
+#[cfg(not(any(feature = "tokio", feature = "smol", feature = "compio")))]
+compile_error!("aioduct needs a runtime: enable the `tokio`, `smol` or `compio` feature");
 
 mod body;
 mod client;
@@ -67,7 +68,10 @@ pub use aioduct_pool as pool;
 
 /// The runtimes aioduct runs on.
 pub mod runtime {
+    pub use crate::transport::SyncTimer;
     pub use aioduct_core::{Runtime, Spawn, TcpOptions};
+    #[cfg(feature = "compio")]
+    pub use aioduct_rt_compio::CompioRuntime;
     #[cfg(feature = "smol")]
     pub use aioduct_rt_smol::SmolRuntime;
     #[cfg(feature = "tokio")]

@@ -1,10 +1,11 @@
-//! Boxed, `Send` request futures, for APIs that must name their future type (tower's `Service`).
+//! What each runtime of the build adds: boxed `Send` request futures (for APIs that must name
+//! their future type, such as tower's `Service`) and `Send + Sync` timers.
 
 use std::{future::Future, pin::Pin};
 
 use aioduct_core::Body;
 
-use crate::{Client, Error, HttpRuntime, Response};
+use crate::{Client, Error, HttpRuntime, Response, body::BoxSleep, transport::SyncTimer};
 
 /// A boxed request future that can move between threads.
 pub type SendFuture = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'static>>;
@@ -31,7 +32,32 @@ macro_rules! send_runtime {
     };
 }
 
+/// Implements [`SyncTimer`] with the runtime's own timer, which is `Send + Sync` already.
+macro_rules! native_sync_timer {
+    ($runtime:ty) => {
+        impl SyncTimer for $runtime {
+            fn sync_sleep(duration: std::time::Duration) -> BoxSleep {
+                Box::pin(<$runtime as aioduct_core::Runtime>::sleep(duration))
+            }
+        }
+    };
+}
+
 #[cfg(feature = "tokio")]
 send_runtime!(aioduct_rt_tokio::TokioRuntime);
+#[cfg(feature = "tokio")]
+native_sync_timer!(aioduct_rt_tokio::TokioRuntime);
+
 #[cfg(feature = "smol")]
 send_runtime!(aioduct_rt_smol::SmolRuntime);
+#[cfg(feature = "smol")]
+native_sync_timer!(aioduct_rt_smol::SmolRuntime);
+
+/// compio's timers are `!Send`; a response body may move between threads, so its timeouts run
+/// on futures-timer's timer thread. I/O stays on compio's io_uring driver.
+#[cfg(feature = "compio")]
+impl SyncTimer for aioduct_rt_compio::CompioRuntime {
+    fn sync_sleep(duration: std::time::Duration) -> BoxSleep {
+        Box::pin(futures_timer::Delay::new(duration))
+    }
+}

@@ -16,6 +16,7 @@ pub(crate) use conn::{PoolConn, PoolKey};
 use connect::Io;
 pub(crate) use connect::{Stack, TcpConnector};
 use io::HyperIo;
+pub use rt::SyncTimer;
 use rt::{Drive, Exec, HyperTimer};
 
 use crate::{body::BoxSleep, timeout::timeout};
@@ -50,7 +51,7 @@ where
         + Spawn<Drive<http1::Connection<HyperIo<Io<R>>, Body>>>
         + Spawn<Drive<http2::Connection<HyperIo<Io<R>>, Body, Exec<R>>>>,
     Exec<R>: hyper::rt::bounds::Http2ClientConnExec<Body, HyperIo<Io<R>>>,
-    R::Sleep: Send + Sync,
+    R: SyncTimer,
 {
     async fn handshake(
         io: Io<R>,
@@ -70,7 +71,7 @@ where
     }
 
     fn boxed_sleep(duration: Duration) -> BoxSleep {
-        Box::pin(R::sleep(duration))
+        R::sync_sleep(duration)
     }
 
     fn settings(h2_config: &crate::Http2Config) -> Settings<R> {

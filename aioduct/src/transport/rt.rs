@@ -10,6 +10,19 @@ use std::{
 
 use aioduct_core::{Runtime, Spawn};
 
+use crate::body::BoxSleep;
+
+/// A runtime's timers in a form that any thread may poll: `Send + Sync`.
+///
+/// hyper's HTTP/2 keep-alive pings and the timeouts inside a response body need them, since a
+/// response may move between threads. tokio's and smol's own timers qualify; a thread-per-core
+/// runtime whose timers are `!Send` (compio) uses a timer thread instead. Implement it for a
+/// runtime of your own to use it with [`crate::Client`].
+pub trait SyncTimer: Runtime {
+    /// A timer that fires after `duration`.
+    fn sync_sleep(duration: Duration) -> BoxSleep;
+}
+
 /// hyper's `Executor`, spawning on runtime `R`.
 pub(crate) struct Exec<R>(PhantomData<fn() -> R>);
 
@@ -44,14 +57,10 @@ impl<R> HyperTimer<R> {
     }
 }
 
-impl<R> hyper::rt::Timer for HyperTimer<R>
-where
-    R: Runtime,
-    R::Sleep: Send + Sync,
-{
+impl<R: SyncTimer> hyper::rt::Timer for HyperTimer<R> {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
-            inner: R::sleep(duration),
+            inner: R::sync_sleep(duration),
         })
     }
 

@@ -301,6 +301,12 @@ pub fn run_smol<F: Future<Output = ()>>(test: F) {
     async_io::block_on(test);
 }
 
+/// Runs a test body on a compio runtime (io_uring).
+#[cfg(feature = "compio")]
+pub fn run_compio<F: Future<Output = ()>>(test: F) {
+    aioduct::runtime::CompioRuntime::block_on(test).unwrap();
+}
+
 /// Waits for all `futures`, polled concurrently in one task; results in input order.
 pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
@@ -329,7 +335,7 @@ pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 }
 
 /// Declares each listed generic test (`async fn name<R: HttpRuntime>()`) once per runtime the
-/// build has: `tokio::name`, `smol::name`. One source, every runtime.
+/// build has: `tokio_rt::name`, `smol_rt::name`, `compio_rt::name`. One source, every runtime.
 #[macro_export]
 macro_rules! runtime_tests {
     ($($name:ident),* $(,)?) => {
@@ -339,6 +345,15 @@ macro_rules! runtime_tests {
                 #[test]
                 fn $name() {
                     $crate::support::run_tokio(super::$name::<aioduct::runtime::TokioRuntime>());
+                }
+            )*
+        }
+        #[cfg(feature = "compio")]
+        mod compio_rt {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::support::run_compio(super::$name::<aioduct::runtime::CompioRuntime>());
                 }
             )*
         }
