@@ -86,7 +86,13 @@ pub mod blocking;
 pub use aioduct_tls as tls;
 
 /// The README's examples, compiled as doc-tests so they cannot drift from the API.
-#[cfg(all(doctest, feature = "json", feature = "rustls"))]
+#[cfg(all(
+    doctest,
+    feature = "json",
+    feature = "rustls",
+    feature = "smol",
+    feature = "blocking"
+))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
