@@ -234,6 +234,7 @@ pub struct ClientBuilder<R: HttpRuntime> {
     http2_prior_knowledge: bool,
     reuse: bool,
     max_redirects: usize,
+    happy_eyeballs_delay: Duration,
     #[cfg(feature = "rustls")]
     tls: Option<aioduct_tls::RustlsConnector>,
     runtime: std::marker::PhantomData<fn() -> R>,
@@ -277,6 +278,7 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             http2_prior_knowledge: false,
             reuse: true,
             max_redirects: 10,
+            happy_eyeballs_delay: Duration::from_millis(250),
             #[cfg(feature = "rustls")]
             tls: None,
             runtime: std::marker::PhantomData,
@@ -383,6 +385,13 @@ impl<R: HttpRuntime> ClientBuilder<R> {
         self
     }
 
+    /// How long a connection attempt may go unanswered before the next address of the host is
+    /// tried in parallel (Happy Eyeballs, RFC 8305; 250 ms by default).
+    pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
+        self.happy_eyeballs_delay = delay;
+        self
+    }
+
     /// Resolves host names with `resolver` instead of the runtime's system resolver.
     pub fn resolver(mut self, resolver: impl Resolve + 'static) -> Self {
         self.resolver = Some(Arc::new(resolver));
@@ -427,7 +436,12 @@ impl<R: HttpRuntime> ClientBuilder<R> {
         if !self.reuse {
             pool.max_idle_per_key = 0;
         }
-        let tcp = TcpConnector::new(self.resolver, self.tcp, self.connect_timeout);
+        let tcp = TcpConnector::new(
+            self.resolver,
+            self.tcp,
+            self.connect_timeout,
+            self.happy_eyeballs_delay,
+        );
         #[cfg(feature = "rustls")]
         let stack = {
             let tls = self.tls.unwrap_or_else(default_tls);

@@ -2,35 +2,13 @@
 
 mod support;
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use aioduct::{Client, HttpRuntime};
 use support::{Server, drip, silent_listener, text};
 
-/// A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it hangs
-/// (on loopback, never leaving the machine). Returns the address and what must stay alive.
-fn full_backlog_listener() -> (SocketAddr, Vec<socket2::Socket>) {
-    use socket2::{Domain, Socket, Type};
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener
-        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    listener.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    let mut held = vec![listener];
-    // Fill the queue; these connects complete or linger, and are never accepted.
-    for _ in 0..4 {
-        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-        s.set_nonblocking(true).unwrap();
-        let _ = s.connect(&addr.into());
-        held.push(s);
-    }
-    std::thread::sleep(Duration::from_millis(50));
-    (addr, held)
-}
-
 async fn connect_timeout_bounds_a_connect_that_never_completes<R: HttpRuntime>() {
-    let (addr, _held) = full_backlog_listener();
+    let (addr, _held) = support::black_hole("127.0.0.1:0".parse().unwrap());
     let client = Client::<R>::builder()
         .connect_timeout(Duration::from_millis(200))
         .build();

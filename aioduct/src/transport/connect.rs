@@ -16,8 +16,6 @@ use aioduct_core::{
 };
 use http::Uri;
 
-use crate::timeout::timeout;
-
 /// The byte stream of a connection: TLS or plain TCP.
 #[cfg(feature = "rustls")]
 pub(crate) type Io<R> = aioduct_tls::MaybeTls<<R as Runtime>::TcpStream>;
@@ -66,11 +64,13 @@ impl<R: Runtime> Stack<R> {
     }
 }
 
-/// Resolves the host of a URI and opens a TCP connection to one of its addresses.
+/// Resolves the host of a URI and opens a TCP connection to one of its addresses, racing them
+/// with Happy Eyeballs.
 pub(crate) struct TcpConnector<R> {
     resolver: Option<Arc<dyn Resolve>>,
     options: TcpOptions,
     attempt_timeout: Option<Duration>,
+    happy_eyeballs_delay: Duration,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -80,6 +80,7 @@ impl<R> Clone for TcpConnector<R> {
             resolver: self.resolver.clone(),
             options: self.options.clone(),
             attempt_timeout: self.attempt_timeout,
+            happy_eyeballs_delay: self.happy_eyeballs_delay,
             runtime: PhantomData,
         }
     }
@@ -90,11 +91,13 @@ impl<R: Runtime> TcpConnector<R> {
         resolver: Option<Arc<dyn Resolve>>,
         options: TcpOptions,
         attempt_timeout: Option<Duration>,
+        happy_eyeballs_delay: Duration,
     ) -> Self {
         TcpConnector {
             resolver,
             options,
             attempt_timeout,
+            happy_eyeballs_delay,
             runtime: PhantomData,
         }
     }
@@ -132,21 +135,22 @@ impl<R: Runtime> TcpConnector<R> {
         let addrs = self.resolve(host, port).await?;
         let resolved = R::now();
 
-        let mut failures = Vec::new();
-        for addr in addrs {
-            let attempt = timeout::<R, _>(self.attempt_timeout, R::connect(addr, &self.options));
-            match attempt.await {
-                Ok(Ok(io)) => {
-                    let mut info = ConnectionInfo::default();
-                    info.remote_addr = Some(addr);
-                    info.dns_time = Some(resolved.duration_since(started));
-                    info.connect_time = Some(R::now().duration_since(resolved));
-                    return Ok(Connected { io, info });
-                }
-                Ok(Err(err)) => failures.push((addr, err)),
-                Err(_) => failures.push((addr, io::Error::from(io::ErrorKind::TimedOut))),
+        let attempt = super::happy::connect::<R>(
+            addrs.into_iter().collect(),
+            &self.options,
+            self.happy_eyeballs_delay,
+            self.attempt_timeout,
+        );
+        let failures = match attempt.await {
+            Ok((io, addr)) => {
+                let mut info = ConnectionInfo::default();
+                info.remote_addr = Some(addr);
+                info.dns_time = Some(resolved.duration_since(started));
+                info.connect_time = Some(R::now().duration_since(resolved));
+                return Ok(Connected { io, info });
             }
-        }
+            Err(failures) => failures,
+        };
         let timed_out = failures
             .iter()
             .all(|(_, e)| e.kind() == io::ErrorKind::TimedOut);

@@ -2,6 +2,7 @@
 
 mod conn;
 mod connect;
+mod happy;
 mod io;
 mod rt;
 

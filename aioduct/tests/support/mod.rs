@@ -368,3 +368,54 @@ macro_rules! runtime_tests {
         }
     };
 }
+
+/// A listener on `addr` whose accept queue is full: the kernel drops further SYNs, so a connect to
+/// it hangs, on loopback, never leaving the machine. Returns the bound address and the sockets
+/// that must stay alive.
+pub fn black_hole(addr: SocketAddr) -> (SocketAddr, Vec<socket2::Socket>) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::for_address(addr), Type::STREAM, None).unwrap();
+    listener.bind(&addr.into()).unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut held = vec![listener];
+    // Fill the queue; these connects complete or linger, and are never accepted.
+    for _ in 0..4 {
+        let s = Socket::new(Domain::for_address(addr), Type::STREAM, None).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let _ = s.connect(&addr.into());
+        held.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    (addr, held)
+}
+
+/// A minimal HTTP/1.1 server on `listener` (any address family) answering `body` to every
+/// request, one thread per connection.
+pub fn raw_http_server(listener: std::net::TcpListener, body: &'static str) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut sock) = stream else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut seen = Vec::new();
+                loop {
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    seen.clear();
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                    if sock.write_all(head.as_bytes()).is_err()
+                        || sock.write_all(body.as_bytes()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+}
