@@ -32,6 +32,9 @@ pub(crate) fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
     }
 }
 
+/// Every address tried and why it failed.
+pub(crate) type Failures = Vec<(SocketAddr, io::Error)>;
+
 /// Connects to the first address that answers. A new attempt starts when the previous one
 /// failed or after `delay` without an answer; the winner cancels (drops) the others. Each attempt
 /// is bounded by `attempt_timeout`. On failure, every address and its error is returned.
@@ -40,7 +43,7 @@ pub(crate) async fn connect<R: Runtime>(
     options: &TcpOptions,
     delay: Duration,
     attempt_timeout: Option<Duration>,
-) -> Result<(R::TcpStream, SocketAddr), Vec<(SocketAddr, io::Error)>> {
+) -> Result<(R::TcpStream, SocketAddr), Failures> {
     let attempt = |addr| {
         let attempt = timeout::<R, _>(attempt_timeout, R::connect(addr, options));
         async move {
@@ -65,7 +68,7 @@ struct Race<R: Runtime, M, F> {
     pending: std::vec::IntoIter<SocketAddr>,
     attempt: M,
     running: Vec<(SocketAddr, Pin<Box<F>>)>,
-    failures: Vec<(SocketAddr, io::Error)>,
+    failures: Failures,
     /// Fires when the next attempt may start although the running ones have not failed.
     timer: Option<Pin<Box<R::Sleep>>>,
     delay: Duration,
@@ -89,7 +92,7 @@ where
     fn poll(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<(R::TcpStream, SocketAddr), Vec<(SocketAddr, io::Error)>>> {
+    ) -> Poll<Result<(R::TcpStream, SocketAddr), Failures>> {
         loop {
             let mut i = 0;
             let mut failed = false;
