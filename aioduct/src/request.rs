@@ -30,6 +30,9 @@ pub struct RequestBuilder<R: HttpRuntime> {
 pub(crate) struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) version: Option<Version>,
+    /// When the whole exchange must be over: set once, when sending starts, so that middleware
+    /// that sends several requests (redirects, retries) stays within one deadline.
+    pub(crate) deadline: Option<std::time::Instant>,
 }
 
 impl<R: HttpRuntime> RequestBuilder<R> {

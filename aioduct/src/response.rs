@@ -19,7 +19,22 @@ use crate::body::ResponseBody;
 /// out of the pool; drop the response to give up on it.
 pub struct Response {
     head: http::response::Parts,
-    body: ResponseBody,
+    body: Payload,
+    url: Uri,
+    remote_addr: Option<SocketAddr>,
+    timings: Timings,
+}
+
+/// The body: straight from the transport, or as middleware handed it back.
+enum Payload {
+    Transport(ResponseBody),
+    Dyn(Body),
+}
+
+/// What a response carries through middleware in its extensions, so that [`Response`] keeps its
+/// URL, peer and timings on the way back.
+#[derive(Debug, Clone)]
+struct Meta {
     url: Uri,
     remote_addr: Option<SocketAddr>,
     timings: Timings,
@@ -35,10 +50,28 @@ impl Response {
     ) -> Self {
         Response {
             head,
-            body,
+            body: Payload::Transport(body),
             url,
             remote_addr,
             timings,
+        }
+    }
+
+    /// A response that came back through middleware; `url` is used when no transport response
+    /// stands behind it (a middleware answered by itself).
+    pub(crate) fn from_http(response: http::Response<Body>, url: Uri) -> Self {
+        let (mut head, body) = response.into_parts();
+        let meta = head.extensions.remove::<Meta>().unwrap_or(Meta {
+            url,
+            remote_addr: None,
+            timings: Timings::default(),
+        });
+        Response {
+            head,
+            body: Payload::Dyn(body),
+            url: meta.url,
+            remote_addr: meta.remote_addr,
+            timings: meta.timings,
         }
     }
 
@@ -87,7 +120,9 @@ impl Response {
     /// [`chunk`](Response::chunk).
     pub fn timings(&self) -> Timings {
         let mut timings = self.timings;
-        timings.total = self.body.total();
+        if let Payload::Transport(body) = &self.body {
+            timings.total = body.total();
+        }
         timings
     }
 
@@ -163,8 +198,21 @@ impl Response {
     }
 
     /// The response as an `http::Response`, for middleware and other HTTP libraries.
+    ///
+    /// The URL, peer address and timings ride along in the extensions, so a response turned back
+    /// into a [`Response`] by the client keeps them.
     pub fn into_http(self) -> http::Response<Body> {
-        http::Response::from_parts(self.head, Body::wrap(self.body))
+        let mut head = self.head;
+        head.extensions.insert(Meta {
+            url: self.url,
+            remote_addr: self.remote_addr,
+            timings: self.timings,
+        });
+        let body = match self.body {
+            Payload::Transport(body) => Body::wrap(body),
+            Payload::Dyn(body) => body,
+        };
+        http::Response::from_parts(head, body)
     }
 
     /// The value of the `Content-Type` header, if it is valid text.
@@ -189,5 +237,34 @@ fn body_error(err: aioduct_core::BoxError, url: &Uri) -> Error {
     match err.downcast::<Error>() {
         Ok(err) => (*err).with_url(url.clone()),
         Err(other) => Error::new(ErrorKind::Body, Some(other)).with_url(url.clone()),
+    }
+}
+
+impl http_body::Body for Payload {
+    type Data = Bytes;
+    type Error = aioduct_core::BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            Payload::Transport(body) => std::pin::Pin::new(body).poll_frame(cx),
+            Payload::Dyn(body) => std::pin::Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Payload::Transport(body) => body.is_end_stream(),
+            Payload::Dyn(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            Payload::Transport(body) => body.size_hint(),
+            Payload::Dyn(body) => body.size_hint(),
+        }
     }
 }

@@ -3,9 +3,12 @@
 
 use std::{future::Future, pin::Pin};
 
-use aioduct_core::Body;
+use aioduct_core::{Body, BoxFuture};
 
-use crate::{Client, Error, HttpRuntime, Response, body::BoxSleep, transport::SyncTimer};
+use crate::{
+    Client, Error, HttpRuntime, Response, body::BoxSleep, request::RequestOptions,
+    transport::SyncTimer,
+};
 
 /// A boxed request future that can move between threads.
 pub type SendFuture = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'static>>;
@@ -18,6 +21,14 @@ pub type SendFuture = Pin<Box<dyn Future<Output = Result<Response, Error>> + Sen
 pub trait SendRuntime: HttpRuntime {
     #[doc(hidden)]
     fn execute_boxed(client: Client<Self>, request: http::Request<Body>) -> SendFuture;
+
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn transport_boxed<'a>(
+        client: &'a Client<Self>,
+        request: http::Request<Body>,
+        options: RequestOptions,
+    ) -> BoxFuture<'a, Result<http::Response<Body>, Error>>;
 }
 
 /// Implements [`SendRuntime`] for a concrete runtime. The boxing happens where the runtime is
@@ -27,6 +38,18 @@ macro_rules! send_runtime {
         impl SendRuntime for $runtime {
             fn execute_boxed(client: Client<Self>, request: http::Request<Body>) -> SendFuture {
                 Box::pin(async move { client.execute(request).await })
+            }
+
+            #[allow(private_interfaces)]
+            fn transport_boxed<'a>(
+                client: &'a Client<Self>,
+                request: http::Request<Body>,
+                options: RequestOptions,
+            ) -> BoxFuture<'a, Result<http::Response<Body>, Error>> {
+                Box::pin(async move {
+                    let response = client.exchange(request, options).await?;
+                    Ok(response.into_http())
+                })
             }
         }
     };

@@ -16,7 +16,10 @@ use crate::{Client, Error, SendRuntime, send::SendFuture};
 /// # async fn run() -> Result<(), aioduct::Error> {
 /// let mut client = Client::<TokioRuntime>::new();
 /// let request = http::Request::get("http://127.0.0.1:8080/").body(String::new()).unwrap();
-/// let response = client.ready().await?.call(request).await?;
+/// let response = ServiceExt::<http::Request<String>>::ready(&mut client)
+///     .await?
+///     .call(request)
+///     .await?;
 /// # let _ = response;
 /// # Ok(())
 /// # }

@@ -89,10 +89,7 @@ where
         true
     }
 
-    fn poll(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(R::TcpStream, SocketAddr), Failures>> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(R::TcpStream, SocketAddr), Failures>> {
         loop {
             let mut i = 0;
             let mut failed = false;

@@ -334,6 +334,32 @@ pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
         .collect()
 }
 
+/// Like [`runtime_tests!`] for tests that need `R: SendRuntime` (middleware, tower): tokio and
+/// smol.
+#[macro_export]
+macro_rules! send_runtime_tests {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "tokio")]
+        mod tokio_rt {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::support::run_tokio(super::$name::<aioduct::runtime::TokioRuntime>());
+                }
+            )*
+        }
+        #[cfg(feature = "smol")]
+        mod smol_rt {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::support::run_smol(super::$name::<aioduct::runtime::SmolRuntime>());
+                }
+            )*
+        }
+    };
+}
+
 /// Declares each listed generic test (`async fn name<R: HttpRuntime>()`) once per runtime the
 /// build has: `tokio_rt::name`, `smol_rt::name`, `compio_rt::name`. One source, every runtime.
 #[macro_export]
