@@ -6,6 +6,7 @@ use aioduct_core::{
     Body, BoxFuture, Endpoint, Error, ErrorKind, Middleware, Next, Resolve, TcpOptions, Timings,
 };
 use aioduct_pool::Pool;
+use aioduct_proxy::{ProxyConfig, ProxySettings};
 use http::{
     HeaderMap, HeaderValue, Method, Version,
     header::{ACCEPT, AUTHORIZATION, USER_AGENT},
@@ -301,6 +302,8 @@ pub struct ClientBuilder<R: HttpRuntime> {
     happy_eyeballs_delay: Duration,
     middleware: Vec<Arc<dyn Middleware>>,
     transport_fn: Option<TransportFn<R>>,
+    /// `None` until set: then the environment's proxies are read at `build`.
+    proxies: Option<ProxySettings>,
     #[cfg(feature = "rustls")]
     tls: Option<aioduct_tls::RustlsConnector>,
     runtime: std::marker::PhantomData<fn() -> R>,
@@ -347,6 +350,7 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             happy_eyeballs_delay: Duration::from_millis(250),
             middleware: Vec::new(),
             transport_fn: None,
+            proxies: None,
             #[cfg(feature = "rustls")]
             tls: None,
             runtime: std::marker::PhantomData,
@@ -466,6 +470,39 @@ impl<R: HttpRuntime> ClientBuilder<R> {
         self
     }
 
+    /// Sends every request through `proxy` (except hosts in its NO_PROXY list).
+    ///
+    /// Without this, [`proxies`](ClientBuilder::proxies) or [`no_proxy`](ClientBuilder::no_proxy),
+    /// the client reads `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` from the
+    /// environment when built (lower-case names first; `HTTP_PROXY` is ignored under CGI, when
+    /// `REQUEST_METHOD` is set).
+    ///
+    /// ```
+    /// use aioduct::{Client, ProxyConfig, runtime::TokioRuntime};
+    ///
+    /// let client = Client::<TokioRuntime>::builder()
+    ///     .proxy(ProxyConfig::socks5("socks5://127.0.0.1:1080")?.basic_auth("user", "pass"))
+    ///     .build();
+    /// # drop(client);
+    /// # Ok::<(), aioduct::Error>(())
+    /// ```
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxies = Some(ProxySettings::from(proxy));
+        self
+    }
+
+    /// Chooses proxies per scheme, with a NO_PROXY list.
+    pub fn proxies(mut self, proxies: ProxySettings) -> Self {
+        self.proxies = Some(proxies);
+        self
+    }
+
+    /// Uses no proxy at all, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxies = Some(ProxySettings::new());
+        self
+    }
+
     /// Speaks only HTTP/1.1: HTTP/2 is not offered in ALPN.
     pub fn http1_only(mut self) -> Self {
         self.http1_only = true;
@@ -504,12 +541,18 @@ impl<R: HttpRuntime> ClientBuilder<R> {
         if !self.reuse {
             pool.max_idle_per_key = 0;
         }
+        // SOCKS4 and `socks5` proxies need addresses: the client's resolver, or the runtime's.
+        let proxy_resolver = self
+            .resolver
+            .clone()
+            .or_else(<R as HttpRuntime>::shared_resolver);
         let tcp = TcpConnector::new(
             self.resolver,
             self.tcp,
             self.connect_timeout,
             self.happy_eyeballs_delay,
         );
+        let proxies = self.proxies.unwrap_or_else(ProxySettings::from_env);
         #[cfg(feature = "rustls")]
         let stack = {
             let tls = self.tls.unwrap_or_else(default_tls);
@@ -518,12 +561,12 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             } else {
                 tls
             };
-            Stack::new(tcp, Some(tls))
+            Stack::new(tcp, proxies, proxy_resolver, tls)
         };
         #[cfg(not(feature = "rustls"))]
         let stack = {
             let _ = self.http1_only;
-            Stack::new(tcp)
+            Stack::new(tcp, proxies, proxy_resolver)
         };
         let _ = self.max_redirects;
         let transport = Transport {

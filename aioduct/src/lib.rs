@@ -52,6 +52,7 @@ mod transport;
 mod url;
 
 pub use aioduct_core::{Body, Error, ErrorKind, Middleware, Next, Resolve, Result, Timings};
+pub use aioduct_proxy::{NoProxy, ProxyConfig, ProxySettings};
 pub use client::{Client, ClientBuilder};
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, header};
 pub use http2::Http2Config;
@@ -65,10 +66,12 @@ pub use url::IntoUrl;
 pub use aioduct_core as core;
 /// The connection pool, usable on its own.
 pub use aioduct_pool as pool;
+/// Proxy connectors and proxy selection.
+pub use aioduct_proxy as proxy;
 
 /// The runtimes aioduct runs on.
 pub mod runtime {
-    pub use crate::transport::SyncTimer;
+    pub use crate::transport::RuntimeGlue;
     pub use aioduct_core::{Runtime, Spawn, TcpOptions};
     #[cfg(feature = "compio")]
     pub use aioduct_rt_compio::CompioRuntime;

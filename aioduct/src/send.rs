@@ -7,7 +7,7 @@ use aioduct_core::{Body, BoxFuture};
 
 use crate::{
     Client, Error, HttpRuntime, Response, body::BoxSleep, request::RequestOptions,
-    transport::SyncTimer,
+    transport::RuntimeGlue,
 };
 
 /// A boxed request future that can move between threads.
@@ -55,12 +55,22 @@ macro_rules! send_runtime {
     };
 }
 
-/// Implements [`SyncTimer`] with the runtime's own timer, which is `Send + Sync` already.
-macro_rules! native_sync_timer {
+/// Implements [`RuntimeGlue`] with the runtime's own timer and resolver, which are `Send`
+/// already.
+macro_rules! native_glue {
     ($runtime:ty) => {
-        impl SyncTimer for $runtime {
+        impl RuntimeGlue for $runtime {
             fn sync_sleep(duration: std::time::Duration) -> BoxSleep {
                 Box::pin(<$runtime as aioduct_core::Runtime>::sleep(duration))
+            }
+
+            fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>> {
+                let resolve = |name: aioduct_core::Name| async move {
+                    <$runtime as aioduct_core::Runtime>::resolve(name, 0)
+                        .await
+                        .map_err(aioduct_core::BoxError::from)
+                };
+                Some(std::sync::Arc::new(resolve))
             }
         }
     };
@@ -69,17 +79,17 @@ macro_rules! native_sync_timer {
 #[cfg(feature = "tokio")]
 send_runtime!(aioduct_rt_tokio::TokioRuntime);
 #[cfg(feature = "tokio")]
-native_sync_timer!(aioduct_rt_tokio::TokioRuntime);
+native_glue!(aioduct_rt_tokio::TokioRuntime);
 
 #[cfg(feature = "smol")]
 send_runtime!(aioduct_rt_smol::SmolRuntime);
 #[cfg(feature = "smol")]
-native_sync_timer!(aioduct_rt_smol::SmolRuntime);
+native_glue!(aioduct_rt_smol::SmolRuntime);
 
 /// compio's timers are `!Send`; a response body may move between threads, so its timeouts run
 /// on futures-timer's timer thread. I/O stays on compio's io_uring driver.
 #[cfg(feature = "compio")]
-impl SyncTimer for aioduct_rt_compio::CompioRuntime {
+impl RuntimeGlue for aioduct_rt_compio::CompioRuntime {
     fn sync_sleep(duration: std::time::Duration) -> BoxSleep {
         Box::pin(futures_timer::Delay::new(duration))
     }

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use aioduct_core::Body;
+use aioduct_proxy::ProxyConfig;
 use http::{
     Uri, Version,
     uri::{Authority, Scheme},
@@ -16,15 +17,18 @@ pub(crate) struct PoolKey {
     authority: Authority,
     /// HTTP/2 over cleartext by prior knowledge: never shares a connection with HTTP/1.1.
     h2c: bool,
+    /// The proxy the connection goes through, credentials included: two proxies never share.
+    proxy: Option<ProxyConfig>,
 }
 
 impl PoolKey {
     /// The key of a checked URL (it has a scheme and an authority).
-    pub(crate) fn new(uri: &Uri, h2c: bool) -> Option<Self> {
+    pub(crate) fn new(uri: &Uri, h2c: bool, proxy: Option<&ProxyConfig>) -> Option<Self> {
         Some(PoolKey {
             scheme: uri.scheme()?.clone(),
             authority: uri.authority()?.clone(),
             h2c,
+            proxy: proxy.cloned(),
         })
     }
 
@@ -116,5 +120,28 @@ impl aioduct_pool::Connection for PoolConn {
             }),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_proxies_never_share_a_pooled_connection() {
+        let uri: Uri = "http://origin.test/".parse().unwrap();
+        let a = ProxyConfig::socks5("socks5://127.0.0.1:1080").unwrap();
+        let b = ProxyConfig::socks5("socks5://127.0.0.1:1081").unwrap();
+        let a_with_login = a.clone().basic_auth("user", "pass");
+        let key = |proxy: Option<&ProxyConfig>| PoolKey::new(&uri, false, proxy).unwrap();
+        assert_eq!(key(Some(&a)), key(Some(&a.clone())));
+        assert_ne!(key(Some(&a)), key(Some(&b)));
+        assert_ne!(key(Some(&a)), key(Some(&a_with_login)));
+        assert_ne!(key(Some(&a)), key(None));
+        assert_ne!(
+            key(None),
+            PoolKey::new(&uri, true, None).unwrap(),
+            "h2c stays apart"
+        );
     }
 }

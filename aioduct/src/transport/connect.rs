@@ -14,6 +14,7 @@ use aioduct_core::{
     Addrs, Connected, ConnectionInfo, Connector, Error, ErrorKind, Name, Resolve, Runtime,
     TcpOptions,
 };
+use aioduct_proxy::{ProxyKind, ProxyLayer, ProxySettings};
 use http::Uri;
 
 /// The byte stream of a connection: TLS or plain TCP.
@@ -23,44 +24,62 @@ pub(crate) type Io<R> = aioduct_tls::MaybeTls<<R as Runtime>::TcpStream>;
 #[cfg(not(feature = "rustls"))]
 pub(crate) type Io<R> = <R as Runtime>::TcpStream;
 
-/// The connectors of one client, in layers: TCP, then TLS when configured.
+/// The connector layers of one client: TCP, then proxies, then TLS to the origin.
+#[cfg(feature = "rustls")]
+type Layers<R> = aioduct_tls::TlsLayer<ProxyLayer<TcpConnector<R>>>;
+/// The connector layers of one client: TCP, then proxies (this build has no TLS).
+#[cfg(not(feature = "rustls"))]
+type Layers<R> = ProxyLayer<TcpConnector<R>>;
+
+/// The connectors of one client.
 pub(crate) struct Stack<R: Runtime> {
-    tcp: TcpConnector<R>,
-    #[cfg(feature = "rustls")]
-    tls: Option<aioduct_tls::TlsLayer<TcpConnector<R>>>,
+    layers: Layers<R>,
 }
 
 impl<R: Runtime> Stack<R> {
     pub(crate) fn new(
         tcp: TcpConnector<R>,
-        #[cfg(feature = "rustls")] tls: Option<aioduct_tls::RustlsConnector>,
+        proxies: ProxySettings,
+        resolver: Option<Arc<dyn Resolve>>,
+        #[cfg(feature = "rustls")] tls: aioduct_tls::RustlsConnector,
     ) -> Self {
-        #[cfg(feature = "rustls")]
-        let tls = tls.map(|tls| tls.layer(tcp.clone()));
-        Stack {
-            tcp,
-            #[cfg(feature = "rustls")]
-            tls,
+        let mut proxy = ProxyLayer::new(tcp, proxies);
+        if let Some(resolver) = resolver {
+            proxy = proxy.resolver(resolver);
         }
+        #[cfg(feature = "rustls")]
+        let layers = tls.layer(proxy);
+        #[cfg(not(feature = "rustls"))]
+        let layers = proxy;
+        Stack { layers }
     }
 
-    /// Connects to the origin of `dst`.
-    pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
+    /// The proxy layer, which knows how each request travels.
+    pub(crate) fn proxies(&self) -> &ProxyLayer<TcpConnector<R>> {
         #[cfg(feature = "rustls")]
-        if let Some(tls) = &self.tls {
-            return tls.connect(dst).await;
+        return self.layers.inner();
+        #[cfg(not(feature = "rustls"))]
+        return &self.layers;
+    }
+
+    /// Connects to the origin of `dst`, through its proxy if it has one.
+    pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
+        if let Some(proxy) = self.proxies().route(&dst).proxy()
+            && proxy.kind() == ProxyKind::Https
+        {
+            return Err(Error::msg(
+                ErrorKind::Unsupported,
+                "TLS to a proxy (an https:// proxy URL) is not supported yet",
+            ));
         }
+        #[cfg(not(feature = "rustls"))]
         if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
             return Err(Error::msg(
                 ErrorKind::Unsupported,
-                "https needs TLS: enable the `rustls` feature and use Client::with_rustls() \
-                 or ClientBuilder::tls(..)",
+                "https needs TLS: enable the `rustls` feature",
             ));
         }
-        let connected = self.tcp.connect(dst).await?;
-        #[cfg(feature = "rustls")]
-        let connected = connected.map(aioduct_tls::MaybeTls::Plain);
-        Ok(connected)
+        self.layers.connect(dst).await
     }
 }
 

@@ -10,14 +10,19 @@ use std::{future::Future, time::Duration};
 
 use aioduct_core::{Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn};
 use aioduct_pool::{Checkout, Pool, Pooled};
-use http::{HeaderValue, Uri, Version, header::HOST, uri::PathAndQuery};
+use aioduct_proxy::Route;
+use http::{
+    HeaderValue, Uri, Version,
+    header::{HOST, PROXY_AUTHORIZATION},
+    uri::PathAndQuery,
+};
 use hyper::client::conn::{http1, http2};
 
 pub(crate) use conn::{PoolConn, PoolKey};
 use connect::Io;
 pub(crate) use connect::{Stack, TcpConnector};
 use io::HyperIo;
-pub use rt::SyncTimer;
+pub use rt::RuntimeGlue;
 use rt::{Drive, Exec, HyperTimer};
 
 use crate::{body::BoxSleep, timeout::timeout};
@@ -43,6 +48,9 @@ pub trait HttpRuntime: Runtime {
 
     #[doc(hidden)]
     fn settings(h2: &crate::Http2Config) -> Settings<Self>;
+
+    #[doc(hidden)]
+    fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>>;
 }
 
 #[allow(private_interfaces, private_bounds)]
@@ -52,7 +60,7 @@ where
         + Spawn<Drive<http1::Connection<HyperIo<Io<R>>, Body>>>
         + Spawn<Drive<http2::Connection<HyperIo<Io<R>>, Body, Exec<R>>>>,
     Exec<R>: hyper::rt::bounds::Http2ClientConnExec<Body, HyperIo<Io<R>>>,
-    R: SyncTimer,
+    R: RuntimeGlue,
 {
     async fn handshake(
         io: Io<R>,
@@ -73,6 +81,10 @@ where
 
     fn boxed_sleep(duration: Duration) -> BoxSleep {
         R::sync_sleep(duration)
+    }
+
+    fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>> {
+        <R as RuntimeGlue>::shared_resolver()
     }
 
     fn settings(h2_config: &crate::Http2Config) -> Settings<R> {
@@ -130,8 +142,13 @@ impl<R: HttpRuntime> Transport<R> {
         h2c: bool,
     ) -> Result<Exchange, Error> {
         let uri = req.uri().clone();
-        let key = PoolKey::new(&uri, h2c)
+        let route = self.stack.proxies().route(&uri);
+        let key = PoolKey::new(&uri, h2c, route.proxy())
             .ok_or_else(|| Error::msg(ErrorKind::Builder, "URL has no scheme or host"))?;
+        let forward_auth = match route {
+            Route::Forward(proxy) => Some(proxy.authorization()),
+            Route::Direct | Route::Tunnel(_) => None,
+        };
         let mut retried = false;
         loop {
             let (mut lease, new_connection) = self.checkout(key.clone(), &uri).await?;
@@ -144,7 +161,7 @@ impl<R: HttpRuntime> Transport<R> {
                 }
                 return Err(request_error(err, &uri));
             }
-            set_request_form(&mut req, &uri, lease.version())?;
+            set_request_form(&mut req, &uri, lease.version(), forward_auth.as_ref())?;
             let remote_addr = lease.remote_addr;
             match lease.send(req).await {
                 Ok(response) => {
@@ -219,12 +236,24 @@ impl<R: HttpRuntime> Transport<R> {
 }
 
 /// HTTP/1.1 sends the origin form (`/path?q`) with a Host header; HTTP/2 the absolute URI,
-/// from which hyper makes the `:authority` pseudo-header.
+/// from which hyper makes the `:authority` pseudo-header. A request forwarded by an HTTP proxy
+/// (`forward` is `Some`, holding its credentials if any) keeps the absolute form on HTTP/1.1 and
+/// carries `Proxy-Authorization`; no other request does, so proxy credentials never reach an
+/// origin or a tunnel.
 fn set_request_form(
     req: &mut http::Request<Body>,
     uri: &Uri,
     version: Version,
+    forward: Option<&Option<HeaderValue>>,
 ) -> Result<(), Error> {
+    match forward {
+        Some(Some(auth)) => {
+            req.headers_mut().insert(PROXY_AUTHORIZATION, auth.clone());
+        }
+        _ => {
+            req.headers_mut().remove(PROXY_AUTHORIZATION);
+        }
+    }
     if version == Version::HTTP_2 {
         *req.uri_mut() = uri.clone();
         *req.version_mut() = Version::HTTP_2;
@@ -237,6 +266,10 @@ fn set_request_form(
         let host = HeaderValue::from_str(authority.as_str())
             .map_err(|e| Error::new(ErrorKind::Builder, Some(e)))?;
         req.headers_mut().insert(HOST, host);
+    }
+    if forward.is_some() {
+        *req.uri_mut() = uri.clone();
+        return Ok(());
     }
     let path = uri
         .path_and_query()

@@ -12,15 +12,24 @@ use aioduct_core::{Runtime, Spawn};
 
 use crate::body::BoxSleep;
 
-/// A runtime's timers in a form that any thread may poll: `Send + Sync`.
+/// What the client needs of a runtime beyond [`Runtime`], in forms any thread may use.
 ///
-/// hyper's HTTP/2 keep-alive pings and the timeouts inside a response body need them, since a
-/// response may move between threads. tokio's and smol's own timers qualify; a thread-per-core
-/// runtime whose timers are `!Send` (compio) uses a timer thread instead. Implement it for a
-/// runtime of your own to use it with [`crate::Client`].
-pub trait SyncTimer: Runtime {
+/// - Timers that are `Send + Sync`: hyper's HTTP/2 keep-alive pings and the timeouts inside a
+///   response body need them, since a response may move between threads. tokio's and smol's own
+///   timers qualify; a thread-per-core runtime whose timers are `!Send` (compio) uses a timer
+///   thread instead.
+/// - The system resolver as a shareable [`Resolve`](aioduct_core::Resolve), for proxies that
+///   need addresses (SOCKS4, `socks5`); `None` where the runtime's resolver futures are `!Send`.
+///
+/// Implement it for a runtime of your own to use it with [`crate::Client`].
+pub trait RuntimeGlue: Runtime {
     /// A timer that fires after `duration`.
     fn sync_sleep(duration: Duration) -> BoxSleep;
+
+    /// The runtime's system resolver, shareable across threads.
+    fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>> {
+        None
+    }
 }
 
 /// hyper's `Executor`, spawning on runtime `R`.
@@ -57,7 +66,7 @@ impl<R> HyperTimer<R> {
     }
 }
 
-impl<R: SyncTimer> hyper::rt::Timer for HyperTimer<R> {
+impl<R: RuntimeGlue> hyper::rt::Timer for HyperTimer<R> {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
             inner: R::sync_sleep(duration),
