@@ -31,6 +31,7 @@
 //! | `json` | [`RequestBuilder::json`] and [`Response::json`] |
 //! | `blocking` | [`blocking::Client`], a synchronous client (needs `tokio`) |
 //! | `tower` | `Client` implements `tower_service::Service` |
+//! | `hickory-dns`, `doh`, `dot` | `dns`: hickory resolvers, DNS-over-HTTPS, DNS-over-TLS |
 //!
 //! At least one runtime feature must be enabled.
 
@@ -83,6 +84,10 @@ pub mod runtime {
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
+
+/// DNS resolvers on hickory-resolver.
+#[cfg(feature = "hickory-dns")]
+pub use aioduct_dns as dns;
 
 /// TLS with rustls.
 #[cfg(feature = "rustls")]
