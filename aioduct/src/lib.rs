@@ -104,7 +104,7 @@ pub use aioduct_tls as tls;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "tokio"))]
 mod promises {
     use super::*;
 

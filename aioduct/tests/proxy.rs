@@ -47,66 +47,6 @@ async fn plain_http_is_forwarded_in_absolute_form_with_proxy_credentials<R: Http
     );
 }
 
-async fn https_goes_through_a_connect_tunnel_without_leaking_credentials<R: HttpRuntime>() {
-    let server = Server::start(
-        support::Mode::Tls {
-            h2: true,
-            http1: true,
-        },
-        |req| async move {
-            let leaked = req.headers().contains_key("proxy-authorization");
-            text(200, format!("{:?} leaked={leaked}", req.version()))
-        },
-    );
-    let proxy = ConnectProxy::start(ConnectProxyOptions {
-        require_auth: Some("Basic dXNlcjpwYXNz".into()),
-        ..Default::default()
-    });
-    let ca = aioduct::tls::Certificate::from_der(support::tls::pki().ca_der.clone());
-    let tls = aioduct::tls::RustlsConnector::with_extra_roots(&[ca]);
-
-    let without = Client::<R>::builder()
-        .tls(tls.clone())
-        .proxy(ProxyConfig::http(proxy.url()).unwrap())
-        .build();
-    let err = without
-        .get(server.https_url("/"))
-        .unwrap()
-        .send()
-        .await
-        .unwrap_err();
-    assert!(err.is_proxy(), "407 must be a proxy error: {err:?}");
-
-    let client = Client::<R>::builder()
-        .tls(tls)
-        .proxy(
-            ProxyConfig::http(proxy.url())
-                .unwrap()
-                .basic_auth("user", "pass"),
-        )
-        .build();
-    let resp = client
-        .get(server.https_url("/"))
-        .unwrap()
-        .header("proxy-authorization", "Basic c2VjcmV0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.text().await.unwrap(), "HTTP/2.0 leaked=false");
-    let head = proxy.heads().last().unwrap().clone();
-    assert!(
-        head.starts_with(&format!(
-            "CONNECT localhost:{} HTTP/1.1\r\n",
-            server.addr().port()
-        )),
-        "{head}"
-    );
-    assert!(
-        !head.to_ascii_lowercase().contains("user-agent"),
-        "origin headers stay out of CONNECT: {head}"
-    );
-}
-
 async fn socks_proxies_of_every_kind_reach_the_origin<R: HttpRuntime>() {
     let origin = origin();
     let port = origin.addr().port();
@@ -205,8 +145,75 @@ async fn a_tunnel_is_pooled_and_reused<R: HttpRuntime>() {
 
 runtime_tests!(
     plain_http_is_forwarded_in_absolute_form_with_proxy_credentials,
-    https_goes_through_a_connect_tunnel_without_leaking_credentials,
     socks_proxies_of_every_kind_reach_the_origin,
     no_proxy_hosts_go_direct,
     a_tunnel_is_pooled_and_reused,
 );
+
+/// HTTPS through a CONNECT tunnel needs TLS to the origin.
+#[cfg(feature = "rustls")]
+mod tls_tunnel {
+    use super::*;
+
+    async fn https_goes_through_a_connect_tunnel_without_leaking_credentials<R: HttpRuntime>() {
+        let server = Server::start(
+            support::Mode::Tls {
+                h2: true,
+                http1: true,
+            },
+            |req| async move {
+                let leaked = req.headers().contains_key("proxy-authorization");
+                text(200, format!("{:?} leaked={leaked}", req.version()))
+            },
+        );
+        let proxy = ConnectProxy::start(ConnectProxyOptions {
+            require_auth: Some("Basic dXNlcjpwYXNz".into()),
+            ..Default::default()
+        });
+        let ca = aioduct::tls::Certificate::from_der(support::tls::pki().ca_der.clone());
+        let tls = aioduct::tls::RustlsConnector::with_extra_roots(&[ca]);
+
+        let without = Client::<R>::builder()
+            .tls(tls.clone())
+            .proxy(ProxyConfig::http(proxy.url()).unwrap())
+            .build();
+        let err = without
+            .get(server.https_url("/"))
+            .unwrap()
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_proxy(), "407 must be a proxy error: {err:?}");
+
+        let client = Client::<R>::builder()
+            .tls(tls)
+            .proxy(
+                ProxyConfig::http(proxy.url())
+                    .unwrap()
+                    .basic_auth("user", "pass"),
+            )
+            .build();
+        let resp = client
+            .get(server.https_url("/"))
+            .unwrap()
+            .header("proxy-authorization", "Basic c2VjcmV0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.text().await.unwrap(), "HTTP/2.0 leaked=false");
+        let head = proxy.heads().last().unwrap().clone();
+        assert!(
+            head.starts_with(&format!(
+                "CONNECT localhost:{} HTTP/1.1\r\n",
+                server.addr().port()
+            )),
+            "{head}"
+        );
+        assert!(
+            !head.to_ascii_lowercase().contains("user-agent"),
+            "origin headers stay out of CONNECT: {head}"
+        );
+    }
+
+    runtime_tests!(https_goes_through_a_connect_tunnel_without_leaking_credentials);
+}

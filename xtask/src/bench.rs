@@ -1,0 +1,625 @@
+//! `cargo xtask bench`: aioduct, reqwest and hyper-util's legacy client side by side.
+//!
+//! Builds the `bench/` crate (a workspace of its own, so the peers never enter ours), starts its
+//! server once, then runs one client process per (round, scenario, client), interleaving the
+//! clients (A B C A B C ...). Each client prints one JSON line; a client that saw a wrong answer
+//! exits non-zero and the whole run fails. The medians go to `target/bench/results.md` (also
+//! printed) and `target/bench/chart.svg`; every raw line to `target/bench/raw.jsonl`.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Instant,
+};
+
+/// The scenarios, in report order, with the unit of their throughput.
+const SCENARIOS: [(&str, &str); 9] = [
+    ("h1_seq", "req/s"),
+    ("h1_c64", "req/s"),
+    ("h2c_c64", "req/s"),
+    ("download_1g", "MB/s"),
+    ("post_16k", "req/s"),
+    ("tls_seq", "req/s"),
+    ("new_conn", "req/s"),
+    ("redirect_5", "chains/s"),
+    ("gzip_1m", "req/s"),
+];
+
+/// The clients of the main table: (key, program, runtime).
+const CLIENTS: [(&str, &str, &str); 3] = [
+    ("aioduct", "client-aioduct", "tokio"),
+    ("reqwest", "client-reqwest", "tokio"),
+    ("hyper-util", "client-hyper-util", "tokio"),
+];
+
+/// The extra aioduct runtimes, measured on the scenarios of the runtime table.
+const RUNTIMES: [(&str, &str, &str); 2] = [
+    ("aioduct-smol", "client-aioduct", "smol"),
+    ("aioduct-compio", "client-aioduct", "compio"),
+];
+const RUNTIME_SCENARIOS: [&str; 2] = ["h1_seq", "h2c_c64"];
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pin: bool,
+    duration: f64,
+    requests: Option<u64>,
+    rounds: usize,
+    only: Vec<String>,
+    build: bool,
+}
+
+impl Options {
+    pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut options = Options {
+            pin: cores >= 2,
+            duration: 1.5,
+            requests: None,
+            rounds: 3,
+            only: Vec::new(),
+            build: true,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--pin" => options.pin = true,
+                "--no-pin" => options.pin = false,
+                "--no-build" => options.build = false,
+                "--duration" => options.duration = number(value()?)?,
+                "--requests" => options.requests = Some(number(value()?)?),
+                "--rounds" => options.rounds = number::<usize>(value()?)?.max(1),
+                "--only" => {
+                    for name in value()?.split(',') {
+                        if !SCENARIOS.iter().any(|(s, _)| *s == name) {
+                            return Err(format!("unknown scenario `{name}`"));
+                        }
+                        options.only.push(name.to_owned());
+                    }
+                }
+                other => return Err(format!("unknown option `{other}` for `bench`")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a number"))
+}
+
+/// One client's results, by field name.
+type Line = BTreeMap<String, String>;
+
+/// Runs the benchmark and writes its report.
+pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
+    let bench = root.join("bench");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bench.join("target"));
+    if options.build {
+        let started = Instant::now();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--release", "--bins", "-p", "aioduct-bench"])
+            .current_dir(&bench)
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("building the bench crate failed ({status})"));
+        }
+        eprintln!("built in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    let bin = target.join("release");
+    let out = root.join("target").join("bench");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+
+    let started = Instant::now();
+    let mut server = Server::start(&bin, &out.join("ca.pem"), options.pin)?;
+    let result = measure(&bin, &server, options, &out);
+    server.stop();
+    let lines = result?;
+    eprintln!("measured in {:.0} s", started.elapsed().as_secs_f64());
+
+    let report = report(&lines, options);
+    print!("{report}");
+    write(&out.join("results.md"), &report)?;
+    write(&out.join("chart.svg"), &chart(&lines))?;
+    eprintln!("wrote {0}/results.md and {0}/chart.svg", out.display());
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The benchmark server, stopped when its stdin closes.
+struct Server {
+    child: Child,
+    plain: String,
+    tls: String,
+    ca: PathBuf,
+}
+
+impl Server {
+    fn start(bin: &Path, ca: &Path, pin: bool) -> Result<Server, String> {
+        let mut command = Command::new(bin.join("bench-server"));
+        command.arg("--ca-out").arg(ca);
+        if pin {
+            command.args(["--cpu", "0"]);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start bench-server: {e}"))?;
+        let mut ready = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            let _ = BufReader::new(stdout).read_line(&mut ready);
+        }
+        let port = |key: &str| {
+            ready
+                .split_whitespace()
+                .find_map(|part| part.strip_prefix(key))
+                .map(|port| format!("127.0.0.1:{port}"))
+        };
+        match (port("plain="), port("tls=")) {
+            (Some(plain), Some(tls)) => Ok(Server {
+                child,
+                plain,
+                tls,
+                ca: ca.to_owned(),
+            }),
+            _ => {
+                let _ = child.kill();
+                Err(format!("bench-server did not start: {ready:?}"))
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every run, interleaved: for each round, each scenario, each client.
+fn measure(
+    bin: &Path,
+    server: &Server,
+    options: &Options,
+    out: &Path,
+) -> Result<Vec<Line>, String> {
+    let mut lines = Vec::new();
+    let mut raw = String::new();
+    for round in 1..=options.rounds {
+        for (scenario, _) in SCENARIOS {
+            if !options.only.is_empty() && !options.only.iter().any(|s| s == scenario) {
+                continue;
+            }
+            let runtimes = RUNTIME_SCENARIOS.contains(&scenario).then_some(RUNTIMES);
+            for (key, program, runtime) in CLIENTS.into_iter().chain(runtimes.into_iter().flatten())
+            {
+                let mut command = Command::new(bin.join(program));
+                command
+                    .args(["--scenario", scenario, "--runtime", runtime])
+                    .args(["--plain", &server.plain, "--tls", &server.tls])
+                    .arg("--ca")
+                    .arg(&server.ca)
+                    .args(["--duration", &options.duration.to_string()]);
+                if let Some(n) = options.requests {
+                    command.args(["--requests", &n.to_string()]);
+                }
+                if options.pin {
+                    command.args(["--cpu", "1"]);
+                }
+                let output = command
+                    .stdin(Stdio::null())
+                    .output()
+                    .map_err(|e| format!("cannot start {program}: {e}"))?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "{key} failed {scenario} (round {round}): {}",
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    ));
+                }
+                let text = String::from_utf8_lossy(&output.stdout);
+                let json = text.lines().last().unwrap_or_default();
+                let _ = writeln!(raw, "{json}");
+                let mut line = parse_line(json)
+                    .ok_or_else(|| format!("{key} {scenario}: unreadable output {json:?}"))?;
+                eprintln!(
+                    "round {round}/{} {scenario:<12} {key:<15} {}",
+                    options.rounds,
+                    line.get("rps").map_or("skipped", String::as_str)
+                );
+                line.insert("key".to_owned(), key.to_owned());
+                lines.push(line);
+            }
+        }
+    }
+    write(&out.join("raw.jsonl"), &raw)?;
+    Ok(lines)
+}
+
+/// A flat JSON object of numbers, strings and booleans, as the clients print it.
+fn parse_line(json: &str) -> Option<Line> {
+    let body = json.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut line = Line::new();
+    for pair in body.split(',') {
+        let (key, value) = pair.split_once(':')?;
+        line.insert(
+            key.trim().trim_matches('"').to_owned(),
+            value.trim().trim_matches('"').to_owned(),
+        );
+    }
+    Some(line)
+}
+
+/// The median of `field` over the rounds of `key` on `scenario`; `None` if it was not run.
+fn median(lines: &[Line], key: &str, scenario: &str, field: &str) -> Option<f64> {
+    let mut values: Vec<f64> = lines
+        .iter()
+        .filter(|l| l.get("key").is_some_and(|k| k == key))
+        .filter(|l| l.get("scenario").is_some_and(|s| s == scenario))
+        .filter_map(|l| l.get(field)?.parse().ok())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    values
+        .get(values.len() / 2)
+        .copied()
+        .filter(|_| !values.is_empty())
+}
+
+/// The scenario's throughput figure: MB/s for the download, requests (chains) per second else.
+fn throughput(lines: &[Line], key: &str, scenario: &str) -> Option<f64> {
+    let field = if scenario == "download_1g" {
+        "mbps"
+    } else {
+        "rps"
+    };
+    median(lines, key, scenario, field)
+}
+
+fn manual(lines: &[Line], key: &str, scenario: &str) -> bool {
+    lines.iter().any(|l| {
+        l.get("key").is_some_and(|k| k == key)
+            && l.get("scenario").is_some_and(|s| s == scenario)
+            && l.get("manual").is_some_and(|m| m == "true")
+    })
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+fn show(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.decimals$}"))
+}
+
+fn show_ratio(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}x"))
+}
+
+/// Three clients' medians of `field`, as `a / r / h`.
+fn triple(lines: &[Line], scenario: &str, field: &str, scale: f64, decimals: usize) -> String {
+    CLIENTS
+        .iter()
+        .map(|(key, _, _)| {
+            show(
+                median(lines, key, scenario, field).map(|v| v / scale),
+                decimals,
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// The scenarios that were run, in report order.
+fn scenarios_run(lines: &[Line]) -> Vec<(&'static str, &'static str)> {
+    SCENARIOS
+        .into_iter()
+        .filter(|(s, _)| {
+            lines
+                .iter()
+                .any(|l| l.get("scenario").is_some_and(|x| x == s))
+        })
+        .collect()
+}
+
+/// The Markdown report: the main table, the targets, the runtime table.
+fn report(lines: &[Line], options: &Options) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# aioduct benchmark\n\nMedians of {} rounds, {} s per run{}, clients interleaved; {}. \
+         Client: one process per run, current-thread tokio. Server: hyper, one thread.\n",
+        options.rounds,
+        options.duration,
+        options
+            .requests
+            .map_or(String::new(), |n| format!(" (or {n} requests)")),
+        if options.pin {
+            "server pinned to CPU 0, clients to CPU 1"
+        } else {
+            "not pinned"
+        },
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | unit | aioduct | reqwest | hyper-util | vs reqwest | vs hyper-util | \
+         p50 µs a / r / h | p99 µs a / r / h | CPU µs/req a / r / h | peak RSS MiB a / r / h | \
+         server conns a / r / h |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for (scenario, unit) in scenarios_run(lines) {
+        let [a, r, h] = CLIENTS.map(|(key, _, _)| throughput(lines, key, scenario));
+        let mark = |key: &str| {
+            if manual(lines, key, scenario) {
+                " †"
+            } else {
+                ""
+            }
+        };
+        let decimals = if scenario == "download_1g" || scenario == "gzip_1m" {
+            1
+        } else {
+            0
+        };
+        let _ = writeln!(
+            md,
+            "| {scenario} | {unit} | {}{} | {}{} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
+            show(a, decimals),
+            mark("aioduct"),
+            show(r, decimals),
+            mark("reqwest"),
+            show(h, decimals),
+            mark("hyper-util"),
+            show_ratio(ratio(a, r)),
+            show_ratio(ratio(a, h)),
+            triple(lines, scenario, "p50_us", 1.0, 0),
+            triple(lines, scenario, "p99_us", 1.0, 0),
+            triple(lines, scenario, "cpu_us", 1.0, 1),
+            triple(lines, scenario, "rss_kb", 1024.0, 1),
+            triple(lines, scenario, "conns", 1.0, 0),
+        );
+    }
+    md.push_str(
+        "\n† redirects followed by hand in the benchmark program (the client library does not \
+         follow them). n/a: not run (the library does not decode gzip).\n",
+    );
+    md.push_str(&targets(lines));
+    md.push_str(&runtimes(lines));
+    md
+}
+
+/// Issue 6's targets, each marked met or not met.
+fn targets(lines: &[Line]) -> String {
+    let mut md = String::from("\n## Targets\n\n| target | result | detail |\n|---|---|---|\n");
+    let mut row = |target: &str, met: Option<bool>, detail: String| {
+        let result = match met {
+            Some(true) => "met",
+            Some(false) => "**not met**",
+            None => "not measured",
+        };
+        let _ = writeln!(md, "| {target} | {result} | {detail} |");
+    };
+    let run = scenarios_run(lines);
+    // Scenarios where both clients ran the library's own code path.
+    let comparable = |peer: &str| -> Vec<(&str, f64)> {
+        run.iter()
+            .filter(|(s, _)| !manual(lines, "aioduct", s) && !manual(lines, peer, s))
+            .filter_map(|(s, _)| {
+                ratio(throughput(lines, "aioduct", s), throughput(lines, peer, s)).map(|r| (*s, r))
+            })
+            .collect()
+    };
+    let below = |ratios: &[(&str, f64)], floor: f64| -> (Option<bool>, String) {
+        let misses: Vec<String> = ratios
+            .iter()
+            .filter(|(_, r)| *r < floor)
+            .map(|(s, r)| format!("{s} {r:.2}x"))
+            .collect();
+        let met = (!ratios.is_empty()).then_some(misses.is_empty());
+        (
+            met,
+            if misses.is_empty() {
+                "all scenarios".to_owned()
+            } else {
+                format!("below: {}", misses.join(", "))
+            },
+        )
+    };
+    let (met, detail) = below(&comparable("hyper-util"), 1.0);
+    row(">= 1.0x hyper-util on every scenario both run", met, detail);
+    let (met, detail) = below(&comparable("reqwest"), 1.3);
+    row(">= 1.3x reqwest on every scenario both run", met, detail);
+    for scenario in ["redirect_5", "gzip_1m"] {
+        let r = ratio(
+            throughput(lines, "aioduct", scenario),
+            throughput(lines, "reqwest", scenario),
+        );
+        let (met, detail) = match r {
+            _ if !run.iter().any(|(s, _)| *s == scenario) => (None, String::new()),
+            None => (
+                Some(false),
+                "aioduct cannot run it (no decompression yet)".to_owned(),
+            ),
+            Some(r) if manual(lines, "aioduct", scenario) => (
+                Some(false),
+                format!("aioduct does not follow redirects yet; by hand it does {r:.2}x"),
+            ),
+            Some(r) => (Some(r >= 1.2), format!("{r:.2}x")),
+        };
+        row(&format!(">= 1.2x reqwest on {scenario}"), met, detail);
+    }
+    let per_scenario = |field: &str, peer: &str| -> (Option<bool>, String) {
+        let worse: Vec<String> = run
+            .iter()
+            .filter_map(|(s, _)| {
+                let ours = median(lines, "aioduct", s, field)?;
+                let theirs = median(lines, peer, s, field)?;
+                (ours > theirs).then(|| format!("{s} {ours:.0} vs {theirs:.0}"))
+            })
+            .collect();
+        (
+            Some(worse.is_empty()),
+            if worse.is_empty() {
+                "all scenarios".to_owned()
+            } else {
+                format!("above on: {}", worse.join(", "))
+            },
+        )
+    };
+    let (met, detail) = per_scenario("cpu_us", "hyper-util");
+    row("client CPU per request <= hyper-util's (µs)", met, detail);
+    let (met, detail) = per_scenario("rss_kb", "reqwest");
+    row("peak RSS <= reqwest's (KiB)", met, detail);
+    if run.iter().any(|(s, _)| *s == "download_1g") {
+        let ours = throughput(lines, "aioduct", "download_1g");
+        let best = CLIENTS[1..]
+            .iter()
+            .filter_map(|(key, _, _)| throughput(lines, key, "download_1g"))
+            .fold(None, |best: Option<f64>, v| {
+                Some(best.map_or(v, |b| b.max(v)))
+            });
+        let r = ratio(ours, best);
+        let rss = median(lines, "aioduct", "download_1g", "rss_kb").unwrap_or(0.0) / 1024.0;
+        // Flat: the peak RSS is a tiny fraction of the 1 GiB body.
+        let met = r.map(|r| r >= 0.95 && rss < 64.0);
+        row(
+            "1 GiB download >= 0.95x the best peer, RSS flat",
+            met,
+            format!("{} of the best peer; peak RSS {rss:.1} MiB", show_ratio(r)),
+        );
+    }
+    md.push_str("\nBinary size and build CPU: see `cargo xtask size`.\n");
+    md
+}
+
+/// Issue 3's runtime ratios: aioduct on tokio, smol and compio.
+fn runtimes(lines: &[Line]) -> String {
+    let mut md = String::from(
+        "\n## aioduct on each runtime\n\n| scenario | tokio req/s | smol req/s | compio req/s | \
+         smol / tokio | compio / tokio | CPU µs/req tokio / smol / compio |\n|---|--:|--:|--:|--:|--:|--:|\n",
+    );
+    let keys = ["aioduct", "aioduct-smol", "aioduct-compio"];
+    for scenario in RUNTIME_SCENARIOS {
+        let [t, s, c] = keys.map(|key| throughput(lines, key, scenario));
+        if t.is_none() {
+            continue;
+        }
+        let cpu = keys
+            .map(|key| show(median(lines, key, scenario, "cpu_us"), 1))
+            .join(" / ");
+        let _ = writeln!(
+            md,
+            "| {scenario} | {} | {} | {} | {} | {} | {cpu} |",
+            show(t, 0),
+            show(s, 0),
+            show(c, 0),
+            show_ratio(ratio(s, t)),
+            show_ratio(ratio(c, t)),
+        );
+    }
+    md
+}
+
+/// A bar chart of each client's throughput relative to reqwest, one group per scenario.
+fn chart(lines: &[Line]) -> String {
+    let colors = ["#2b7bba", "#999999", "#e08a1e"];
+    let scenarios = scenarios_run(lines);
+    let (left, bar, gap, width) = (110.0, 14.0, 12.0, 420.0);
+    let group = bar * 3.0 + gap;
+    let height = 60.0 + group * scenarios.len() as f64 + 30.0;
+    let max = scenarios
+        .iter()
+        .flat_map(|(s, _)| {
+            CLIENTS.iter().filter_map(|(k, _, _)| {
+                ratio(throughput(lines, k, s), throughput(lines, "reqwest", s))
+            })
+        })
+        .fold(1.5_f64, f64::max);
+    let x = |r: f64| left + width * r / max;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" \
+         font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"18\" font-size=\"14\">Throughput relative to reqwest (median; higher is better)</text>\n",
+        left + width + 70.0
+    );
+    for (i, (key, _, _)) in CLIENTS.iter().enumerate() {
+        let lx = 10.0 + 120.0 * i as f64;
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{lx}\" y=\"28\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"37\">{key}</text>",
+            colors[i],
+            lx + 14.0
+        );
+    }
+    let top = 50.0;
+    let bottom = top + group * scenarios.len() as f64;
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{0}\" y1=\"{top}\" x2=\"{0}\" y2=\"{bottom}\" stroke=\"#444\" stroke-dasharray=\"3,3\"/>\
+         <text x=\"{0}\" y=\"{1}\" text-anchor=\"middle\">1.0x</text>",
+        x(1.0),
+        bottom + 14.0
+    );
+    for (n, (scenario, _)) in scenarios.iter().enumerate() {
+        let y0 = top + group * n as f64;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{scenario}</text>",
+            left - 6.0,
+            y0 + bar * 1.5 + 4.0
+        );
+        for (i, (key, _, _)) in CLIENTS.iter().enumerate() {
+            let y = y0 + bar * i as f64;
+            let label = match ratio(
+                throughput(lines, key, scenario),
+                throughput(lines, "reqwest", scenario),
+            ) {
+                Some(r) => {
+                    let _ = writeln!(
+                        svg,
+                        "<rect x=\"{left}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\" fill=\"{}\"/>",
+                        x(r) - left,
+                        bar - 2.0,
+                        colors[i]
+                    );
+                    let dagger = if manual(lines, key, scenario) {
+                        " †"
+                    } else {
+                        ""
+                    };
+                    (x(r) + 4.0, format!("{r:.2}x{dagger}"))
+                }
+                None => (left + 4.0, "n/a".to_owned()),
+            };
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{}\">{}</text>",
+                label.0,
+                y + bar - 4.0,
+                label.1
+            );
+        }
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"10\" y=\"{}\">† redirects followed by hand in the benchmark program</text>",
+        bottom + 28.0
+    );
+    svg.push_str("</svg>\n");
+    svg
+}
