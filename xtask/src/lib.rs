@@ -1,9 +1,9 @@
 //! aioduct's workspace automation, run as `cargo xtask <command>` (an alias in
 //! `.cargo/config.toml`).
 //!
-//! xtask is the CI contract: if `cargo xtask ci` passes locally, CI is green. It uses only the
-//! standard library and shells out to the cargo that runs it, so it builds in seconds and needs
-//! nothing a Rust toolchain does not have.
+//! xtask is the CI contract: if `cargo xtask ci` passes locally, CI is green. It shells out to
+//! the cargo that runs it and depends only on serde_json (to read `cargo metadata`), so it
+//! builds in seconds.
 //!
 //! - [`ci`]: fmt, tidy, clippy and the tests over the feature matrix, and the docs.
 //! - [`tidy`]: manifests, DESIGN.md's architecture invariants, and source hygiene.
@@ -12,7 +12,6 @@
 pub mod ci;
 pub mod cmd;
 pub mod demo;
-mod json;
 pub mod tidy;
 pub mod workspace;
 

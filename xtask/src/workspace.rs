@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{cmd::Cmd, json};
+use serde_json::Value;
+
+use crate::cmd::Cmd;
 
 /// The members of the workspace.
 #[derive(Debug, Clone)]
@@ -61,12 +63,14 @@ impl Workspace {
     /// Reads the workspace rooted at `root` with `cargo metadata --no-deps` (no network needed).
     pub fn load(root: &Path) -> Result<Workspace, String> {
         let text = Cmd::cargo(["metadata", "--format-version", "1", "--no-deps"]).read(root)?;
-        let metadata = json::parse(&text)?;
-        let member_ids: Vec<&str> = metadata
-            .get("workspace_members")
-            .map(|ids| ids.items().iter().filter_map(|id| id.as_str()).collect())
+        let metadata: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("cargo metadata printed invalid JSON: {e}"))?;
+        let member_ids: Vec<&str> = metadata["workspace_members"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let packages = metadata.get("packages").map(|p| p.items()).unwrap_or(&[]);
+        let no_packages = Vec::new();
+        let packages = metadata["packages"].as_array().unwrap_or(&no_packages);
         let mut members = Vec::new();
         for package in packages {
             let id = package.get("id").and_then(|id| id.as_str());
@@ -102,7 +106,7 @@ impl Member {
     }
 }
 
-fn member(package: &json::Value) -> Result<Member, String> {
+fn member(package: &Value) -> Result<Member, String> {
     let field = |key: &str| {
         package
             .get(key)
@@ -115,10 +119,10 @@ fn member(package: &json::Value) -> Result<Member, String> {
         .parent()
         .ok_or_else(|| format!("cargo metadata: odd manifest path for {name}"))?
         .to_owned();
-    let dependencies = package
-        .get("dependencies")
-        .map(|deps| deps.items())
-        .unwrap_or(&[])
+    let no_dependencies = Vec::new();
+    let dependencies = package["dependencies"]
+        .as_array()
+        .unwrap_or(&no_dependencies)
         .iter()
         .map(|dep| Dependency {
             name: dep
@@ -131,7 +135,7 @@ fn member(package: &json::Value) -> Result<Member, String> {
                 Some("build") => DependencyKind::Build,
                 _ => DependencyKind::Normal,
             },
-            optional: dep.get("optional") == Some(&json::Value::Bool(true)),
+            optional: dep.get("optional") == Some(&Value::Bool(true)),
             local: dep.get("path").is_some_and(|p| p.as_str().is_some()),
         })
         .collect();
