@@ -215,5 +215,42 @@ mod tls_tunnel {
         );
     }
 
-    runtime_tests!(https_goes_through_a_connect_tunnel_without_leaking_credentials);
+    async fn an_https_proxy_is_reached_over_tls<R: HttpRuntime>() {
+        let server = Server::start(
+            support::Mode::Tls {
+                h2: true,
+                http1: true,
+            },
+            |req| async move { text(200, format!("{:?} via tls proxy", req.version())) },
+        );
+        let proxy = ConnectProxy::start(ConnectProxyOptions {
+            require_auth: Some("Basic dXNlcjpwYXNz".into()),
+            ..Default::default()
+        });
+        let (front, _stop) = support::tls_front(proxy.addr());
+        let ca = aioduct::tls::Certificate::from_der(support::tls::pki().ca_der.clone());
+        let client = Client::<R>::builder()
+            .tls(aioduct::tls::RustlsConnector::with_extra_roots(&[ca]))
+            .proxy(
+                ProxyConfig::https(format!("https://localhost:{}", front.port()))
+                    .unwrap()
+                    .basic_auth("user", "pass"),
+            )
+            .build();
+        // TLS to the proxy, CONNECT inside it, then TLS to the origin inside the tunnel.
+        let resp = client
+            .get(server.https_url("/"))
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.text().await.unwrap(), "HTTP/2.0 via tls proxy");
+        let head = proxy.heads().last().unwrap().clone();
+        assert!(head.starts_with("CONNECT localhost:"), "{head}");
+    }
+
+    runtime_tests!(
+        https_goes_through_a_connect_tunnel_without_leaking_credentials,
+        an_https_proxy_is_reached_over_tls,
+    );
 }

@@ -14,22 +14,35 @@ use aioduct_core::{
     Addrs, Connected, ConnectionInfo, Connector, Error, ErrorKind, Name, Resolve, Runtime,
     TcpOptions,
 };
-use aioduct_proxy::{ProxyKind, ProxyLayer, ProxySettings};
+#[cfg(not(feature = "rustls"))]
+use aioduct_proxy::ProxyKind;
+use aioduct_proxy::{ProxyLayer, ProxySettings};
+#[cfg(feature = "rustls")]
+use aioduct_tls::{MaybeTls, TlsLayer};
 use http::Uri;
 
-/// The byte stream of a connection: TLS or plain TCP.
+/// The byte stream of a connection: TLS to the origin or not, over TLS to an `https://` proxy or
+/// not, over TCP.
 #[cfg(feature = "rustls")]
-pub(crate) type Io<R> = aioduct_tls::MaybeTls<<R as Runtime>::TcpStream>;
+pub(crate) type Io<R> = MaybeTls<MaybeTls<<R as Runtime>::TcpStream>>;
 /// The byte stream of a connection: plain TCP (this build has no TLS).
 #[cfg(not(feature = "rustls"))]
 pub(crate) type Io<R> = <R as Runtime>::TcpStream;
 
-/// The connector layers of one client: TCP, then proxies, then TLS to the origin.
+/// The layer that reaches a proxy: TLS for an `https://` proxy, plain otherwise.
 #[cfg(feature = "rustls")]
-type Layers<R> = aioduct_tls::TlsLayer<ProxyLayer<TcpConnector<R>>>;
+type ToProxy<R> = TlsLayer<TcpConnector<R>>;
+/// The layer that reaches a proxy (this build has no TLS).
+#[cfg(not(feature = "rustls"))]
+type ToProxy<R> = TcpConnector<R>;
+
+/// The connector layers of one client: TCP, TLS to an `https://` proxy, proxies, TLS to the
+/// origin.
+#[cfg(feature = "rustls")]
+type Layers<R> = TlsLayer<ProxyLayer<ToProxy<R>>>;
 /// The connector layers of one client: TCP, then proxies (this build has no TLS).
 #[cfg(not(feature = "rustls"))]
-type Layers<R> = ProxyLayer<TcpConnector<R>>;
+type Layers<R> = ProxyLayer<ToProxy<R>>;
 
 /// The connectors of one client.
 pub(crate) struct Stack<R: Runtime> {
@@ -43,6 +56,9 @@ impl<R: Runtime> Stack<R> {
         resolver: Option<Arc<dyn Resolve>>,
         #[cfg(feature = "rustls")] tls: aioduct_tls::RustlsConnector,
     ) -> Self {
+        // A proxy speaks HTTP/1.1 (CONNECT, forwarding) whatever the origin does.
+        #[cfg(feature = "rustls")]
+        let tcp = tls.with_alpn(true, false).layer(tcp);
         let mut proxy = ProxyLayer::new(tcp, proxies);
         if let Some(resolver) = resolver {
             proxy = proxy.resolver(resolver);
@@ -55,7 +71,7 @@ impl<R: Runtime> Stack<R> {
     }
 
     /// The proxy layer, which knows how each request travels.
-    pub(crate) fn proxies(&self) -> &ProxyLayer<TcpConnector<R>> {
+    pub(crate) fn proxies(&self) -> &ProxyLayer<ToProxy<R>> {
         #[cfg(feature = "rustls")]
         return self.layers.inner();
         #[cfg(not(feature = "rustls"))]
@@ -64,20 +80,16 @@ impl<R: Runtime> Stack<R> {
 
     /// Connects to the origin of `dst`, through its proxy if it has one.
     pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
-        if let Some(proxy) = self.proxies().route(&dst).proxy()
-            && proxy.kind() == ProxyKind::Https
-        {
-            return Err(Error::msg(
-                ErrorKind::Unsupported,
-                "TLS to a proxy (an https:// proxy URL) is not supported yet",
-            ));
-        }
         #[cfg(not(feature = "rustls"))]
-        if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
-            return Err(Error::msg(
-                ErrorKind::Unsupported,
-                "https needs TLS: enable the `rustls` feature",
-            ));
+        {
+            let https_proxy =
+                self.proxies().route(&dst).proxy().map(|p| p.kind()) == Some(ProxyKind::Https);
+            if https_proxy || dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
+                return Err(Error::msg(
+                    ErrorKind::Unsupported,
+                    "https (to an origin or a proxy) needs TLS: enable the `rustls` feature",
+                ));
+            }
         }
         self.layers.connect(dst).await
     }

@@ -445,3 +445,24 @@ pub fn raw_http_server(listener: std::net::TcpListener, body: &'static str) {
         }
     });
 }
+
+/// A TLS front for a plain TCP service at `backend`: it accepts TLS with the test certificate
+/// (ALPN http/1.1 only) and splices the plaintext to `backend`. Put before a test proxy, it makes
+/// an `https://` proxy.
+pub fn tls_front(backend: SocketAddr) -> (SocketAddr, Stop) {
+    let acceptor = tls::acceptor(false, true);
+    on_own_runtime(move |listener| async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut plain) = TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    })
+}
