@@ -29,17 +29,18 @@ async fn main() -> std::process::ExitCode {
 }
 
 #[cfg(all(feature = "tokio", feature = "json", feature = "rustls"))]
+#[path = "../tests/support/io.rs"]
+#[allow(unreachable_pub)]
+mod io;
+
 mod demo {
     use std::{
         convert::Infallible,
-        io,
-        pin::Pin,
         process::ExitCode,
         sync::{
             Arc,
             atomic::{AtomicUsize, Ordering::Relaxed},
         },
-        task::{Context, Poll, ready},
         time::Duration,
     };
 
@@ -53,7 +54,7 @@ mod demo {
     use hyper::{Request, Response, body::Frame, server::conn, service::service_fn};
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+    use tokio::io::{AsyncRead, AsyncWrite};
     use tokio_rustls::TlsAcceptor;
 
     const HELLO: &[u8] = b"hello from aioduct's demo server\n";
@@ -242,10 +243,14 @@ mod demo {
         });
         let _ = if h2 {
             let http2 = conn::http2::Builder::new(Exec);
-            http2.serve_connection(Io(io), service).await
+            http2
+                .serve_connection(crate::io::TokioIo::new(io), service)
+                .await
         } else {
             let http1 = conn::http1::Builder::new();
-            http1.serve_connection(Io(io), service).await
+            http1
+                .serve_connection(crate::io::TokioIo::new(io), service)
+                .await
         };
     }
 
@@ -313,43 +318,6 @@ mod demo {
     impl<F: Future<Output: Send> + Send + 'static> hyper::rt::Executor<F> for Exec {
         fn execute(&self, future: F) {
             tokio::spawn(future);
-        }
-    }
-
-    /// A tokio stream seen through hyper's I/O traits.
-    struct Io<T>(T);
-
-    impl<T: AsyncRead + Unpin> hyper::rt::Read for Io<T> {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            mut buf: hyper::rt::ReadBufCursor<'_>,
-        ) -> Poll<io::Result<()>> {
-            // Read into a small buffer and copy: safe code, and fast enough for a demo.
-            let mut scratch = [0; 8192];
-            let len = buf.remaining().min(scratch.len());
-            let mut read = ReadBuf::new(&mut scratch[..len]);
-            ready!(Pin::new(&mut self.0).poll_read(cx, &mut read))?;
-            buf.put_slice(read.filled());
-            Poll::Ready(Ok(()))
-        }
-    }
-
-    impl<T: AsyncWrite + Unpin> hyper::rt::Write for Io<T> {
-        fn poll_write(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            Pin::new(&mut self.0).poll_write(cx, buf)
-        }
-
-        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.0).poll_flush(cx)
-        }
-
-        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.0).poll_shutdown(cx)
         }
     }
 }

@@ -82,7 +82,7 @@ struct Tally {
 }
 
 /// Runs `cargo xtask interop` with `args`.
-pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
+pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let mut install = true;
     let mut test_args = Vec::new();
     let mut rest = args.iter();
@@ -143,7 +143,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     eprintln!("  {:<10} {:>12}", "total", human(started.elapsed()));
 
     if failures > 0 {
-        Err(format!("{failures} interop test(s) failed; their output is above"))
+        Err(format!(
+            "{failures} interop test(s) failed; their output is above"
+        ))
     } else if !broken.is_empty() {
         Err(format!(
             "`cargo test` failed with no test failing (a build error?): {}",
@@ -246,12 +248,18 @@ fn install_debian_packages() -> Result<(), String> {
         ));
     }
     eprintln!("interop: missing {}", missing.join(", "));
-    run_quietly(Command::new("apt-get").args(["update", "-q"]), "apt-get update -q")?;
+    run_quietly(
+        Command::new("apt-get").args(["update", "-q"]),
+        "apt-get update -q",
+    )?;
     let mut cmd = Command::new("apt-get");
     cmd.args(["install", "-y", "-q", "--no-install-recommends"])
         .args(APT_PACKAGES)
         .env("DEBIAN_FRONTEND", "noninteractive");
-    run_quietly(&mut cmd, &format!("DEBIAN_FRONTEND=noninteractive {install}"))?;
+    run_quietly(
+        &mut cmd,
+        &format!("DEBIAN_FRONTEND=noninteractive {install}"),
+    )?;
     let still: Vec<&str> = PROGRAMS
         .iter()
         .copied()
@@ -260,7 +268,10 @@ fn install_debian_packages() -> Result<(), String> {
     if still.is_empty() {
         Ok(())
     } else {
-        Err(format!("still missing after the install: {}", still.join(", ")))
+        Err(format!(
+            "still missing after the install: {}",
+            still.join(", ")
+        ))
     }
 }
 
@@ -278,8 +289,14 @@ fn install_pproxy(venv: &Path, pproxy: &Path) -> Result<(), String> {
     if made.is_err() && is_root() {
         // Debian's own python3 makes venvs only with python3-venv.
         let mut cmd = Command::new("apt-get");
-        cmd.args(["install", "-y", "-q", "--no-install-recommends", "python3-venv"])
-            .env("DEBIAN_FRONTEND", "noninteractive");
+        cmd.args([
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "python3-venv",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive");
         run_quietly(&mut cmd, "apt-get install python3-venv")?;
         run_quietly(
             Command::new("python3").args(["-m", "venv", "--clear", &dir]),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use xtask::{ci, demo, tidy};
 
 mod bench;
+mod interop;
 mod size;
 
 const USAGE: &str = "\
@@ -24,6 +25,9 @@ Commands:
       --rounds N       rounds, medians reported (3) --only a,b    only these scenarios
       --pin / --no-pin server on CPU 0, clients on CPU 1 (default with 2+ CPUs)
       --no-build       use the binaries already built
+  interop [--no-install] [-- test args]
+                 install the real peers (squid, tinyproxy, dante, sshd, pproxy, dnsmasq,
+                 unbound) if missing, then run the tests that start them on 127.0.0.1
   size           cold-build a one-GET HTTPS program per client: stripped size, crates, build CPU
   tidy           check the manifests, DESIGN.md's architecture invariants, README.md,
                  ARCHITECTURE.md, file lengths and ignored tests
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
             .map(|()| ExitCode::SUCCESS),
         "size" if !rest.is_empty() => Err(format!("`size` takes no arguments\n\n{USAGE}")),
         "size" => size::run(&root).map(|()| ExitCode::SUCCESS),
+        "interop" => interop::run(&root, rest).map(|()| ExitCode::SUCCESS),
         "tidy" => tidy::run(&root).map(|()| ExitCode::SUCCESS),
         "demo" => demo::run(&root),
         other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
