@@ -23,11 +23,20 @@ pub enum Step {
     Tests,
     /// The API docs, broken intra-doc links denied.
     Docs,
+    /// `cargo xtask interop`: the tests against real peers (installed when missing).
+    Interop,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 5] = [Step::Fmt, Step::Tidy, Step::Clippy, Step::Tests, Step::Docs];
+    pub const ALL: [Step; 6] = [
+        Step::Fmt,
+        Step::Tidy,
+        Step::Clippy,
+        Step::Tests,
+        Step::Docs,
+        Step::Interop,
+    ];
 
     /// The step's name, as `--skip-<name>` spells it.
     pub fn name(self) -> &'static str {
@@ -37,6 +46,7 @@ impl Step {
             Step::Clippy => "clippy",
             Step::Tests => "tests",
             Step::Docs => "docs",
+            Step::Interop => "interop",
         }
     }
 }
@@ -74,7 +84,7 @@ impl Options {
     }
 
     fn runs(&self, step: Step) -> bool {
-        let quick_skips = self.quick && matches!(step, Step::Clippy | Step::Docs);
+        let quick_skips = self.quick && matches!(step, Step::Clippy | Step::Docs | Step::Interop);
         !quick_skips && !self.skip.contains(&step)
     }
 }
@@ -189,6 +199,14 @@ fn commands(root: &Path, step: Step, quick: bool) -> Result<Vec<Cmd>, String> {
             }
             cmds
         }
+        Step::Interop => vec![Cmd::cargo([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "interop",
+        ])],
         Step::Docs => {
             let rustdocflags = match std::env::var("RUSTDOCFLAGS") {
                 Ok(theirs) if !theirs.trim().is_empty() => format!("{theirs} {RUSTDOCFLAGS}"),

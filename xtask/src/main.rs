@@ -15,9 +15,9 @@ Commands:
   demo           run the demo: local HTTP/1.1, h2c and HTTPS servers, and the aioduct
                  client against them (no internet needed)
   ci [options]   everything CI runs, in order, stopping at the first failure:
-                 fmt, tidy, clippy and tests over the feature matrix, docs
+                 fmt, tidy, clippy and tests over the feature matrix, docs, interop
       --quick        only fmt, tidy, and the tests with one feature set
-      --skip-<step>  leave out a step: fmt, tidy, clippy, tests or docs
+      --skip-<step>  leave out a step: fmt, tidy, clippy, tests, docs or interop
       --dry-run      print the commands instead of running them
   bench [options] aioduct, reqwest and hyper-util side by side on a local server (bench/);
                  writes target/bench/results.md and chart.svg
