@@ -24,6 +24,8 @@ mod error;
 mod middleware;
 mod resolve;
 mod runtime;
+#[cfg(feature = "socket2")]
+pub mod socket;
 mod timings;
 
 pub use body::Body;

@@ -33,7 +33,6 @@
 //! ```
 
 mod sleep;
-mod socket;
 mod stream;
 
 use std::{future::Future, io, net::SocketAddr, time::Duration};
@@ -108,7 +107,7 @@ impl Runtime for CompioRuntime {
         options: &TcpOptions,
     ) -> impl Future<Output = io::Result<CompioStream>> + 'static {
         // Options are applied now, so that the future borrows nothing from `options`.
-        let socket = socket::configured(addr, options);
+        let socket = aioduct_core::socket::tcp_socket(addr, options);
         async move {
             let socket = compio::net::TcpSocket::from_std_stream(socket?.into())?;
             let stream = socket.connect(addr).await?;

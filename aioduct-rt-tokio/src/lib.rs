@@ -15,7 +15,6 @@
 //! # }
 //! ```
 
-mod socket;
 mod stream;
 
 use std::{future::Future, io, net::SocketAddr, time::Duration};
@@ -36,7 +35,11 @@ impl Runtime for TokioRuntime {
         addr: SocketAddr,
         options: &TcpOptions,
     ) -> impl Future<Output = io::Result<TokioStream>> + 'static {
-        let socket = socket::configured_socket(addr, options);
+        // Options are applied now, so that the future borrows nothing from `options`.
+        let socket = aioduct_core::socket::tcp_socket(addr, options).and_then(|socket| {
+            socket.set_nonblocking(true)?;
+            Ok(tokio::net::TcpSocket::from_std_stream(socket.into()))
+        });
         async move {
             let stream = socket?.connect(addr).await?;
             Ok(TokioStream::new(stream))

@@ -1,39 +1,39 @@
-//! The socket before it connects: every [`TcpOptions`] is applied here, with socket2.
-//!
-//! compio accepts an unconnected socket (`TcpSocket::from_std_stream`) and connects it with its
-//! own driver, so the options go on before the SYN is sent, exactly as on the other runtimes.
+//! The socket setup every native runtime crate shares: a TCP socket with [`TcpOptions`] applied,
+//! not yet connected. Behind the `socket2` feature, so the core stays free of I/O by default.
 
 use std::{io, net::SocketAddr};
 
-use aioduct_core::TcpOptions;
 use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 
-/// An unconnected TCP socket for `addr`'s family with `options` applied.
+use crate::TcpOptions;
+
+/// An unconnected, blocking TCP socket for `addr`'s family with `options` applied: nodelay,
+/// keepalive (time, interval, retries), the local address, the interface (Linux) and TCP Fast
+/// Open (Linux; ignored elsewhere). The runtime makes it non-blocking if it needs to, and
+/// connects it with its own reactor or driver, so the options are on before the SYN goes out.
 ///
-/// The socket is left blocking: on io_uring the kernel completes each operation itself, and if
-/// compio ever runs its polling driver, `TcpSocket::from_std_stream` switches the socket to
-/// non-blocking mode.
-pub(crate) fn configured(addr: SocketAddr, options: &TcpOptions) -> io::Result<Socket> {
+/// ```
+/// use aioduct_core::{TcpOptions, socket::tcp_socket};
+///
+/// let socket = tcp_socket("127.0.0.1:80".parse().unwrap(), &TcpOptions::default()).unwrap();
+/// assert!(socket.tcp_nodelay().unwrap());
+/// ```
+pub fn tcp_socket(addr: SocketAddr, options: &TcpOptions) -> io::Result<Socket> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_tcp_nodelay(options.nodelay)?;
-
     if let Some(idle) = options.keepalive {
         socket.set_tcp_keepalive(&keepalive(idle, options))?;
     }
-
     if let Some(ip) = options.local_address {
         // Port 0: the kernel picks the source port, as it would without a bind.
         socket.bind(&SockAddr::from(SocketAddr::new(ip, 0)))?;
     }
-
     if let Some(interface) = &options.interface {
         bind_to_interface(&socket, interface)?;
     }
-
     if options.fast_open {
         enable_fast_open(&socket)?;
     }
-
     Ok(socket)
 }
 
@@ -64,9 +64,8 @@ fn bind_to_interface(_: &Socket, interface: &str) -> io::Result<()> {
     ))
 }
 
-/// Sets `TCP_FASTOPEN_CONNECT`. With it, the driver's connect returns at once and the kernel
-/// puts the first write in the SYN when it holds a Fast Open cookie for the server; without a
-/// cookie it performs an ordinary handshake, so the option is always safe to set.
+/// Sets `TCP_FASTOPEN_CONNECT`: the kernel puts the first write in the SYN when it holds a Fast
+/// Open cookie for the server, and performs an ordinary handshake otherwise, so it is always safe.
 #[cfg(target_os = "linux")]
 fn enable_fast_open(socket: &Socket) -> io::Result<()> {
     use std::os::fd::AsRawFd;
