@@ -33,6 +33,7 @@ async fn main() -> std::process::ExitCode {
 #[allow(unreachable_pub)]
 mod io;
 
+#[cfg(all(feature = "tokio", feature = "json", feature = "rustls"))]
 mod demo {
     use std::{
         convert::Infallible,

@@ -29,24 +29,25 @@ pub(crate) type Io<R> = MaybeTls<MaybeTls<<R as Runtime>::TcpStream>>;
 #[cfg(not(feature = "rustls"))]
 pub(crate) type Io<R> = <R as Runtime>::TcpStream;
 
-/// The layer that reaches a proxy: TLS for an `https://` proxy, plain otherwise.
+/// The layers of a direct connection: TCP, then TLS to the origin.
 #[cfg(feature = "rustls")]
-type ToProxy<R> = TlsLayer<TcpConnector<R>>;
-/// The layer that reaches a proxy (this build has no TLS).
-#[cfg(not(feature = "rustls"))]
-type ToProxy<R> = TcpConnector<R>;
-
-/// The connector layers of one client: TCP, TLS to an `https://` proxy, proxies, TLS to the
-/// origin.
+type Direct<R> = TlsLayer<Plain<TcpConnector<R>>>;
+/// The layers of a proxied connection: TCP, TLS to an `https://` proxy, the proxy's tunnel or
+/// forwarding, then TLS to the origin inside the tunnel.
 #[cfg(feature = "rustls")]
-type Layers<R> = TlsLayer<ProxyLayer<ToProxy<R>>>;
-/// The connector layers of one client: TCP, then proxies (this build has no TLS).
+type Proxied<R> = TlsLayer<ProxyLayer<TlsLayer<TcpConnector<R>>>>;
+/// The layers of a direct connection (this build has no TLS).
 #[cfg(not(feature = "rustls"))]
-type Layers<R> = ProxyLayer<ToProxy<R>>;
+type Direct<R> = TcpConnector<R>;
+/// The layers of a proxied connection (this build has no TLS).
+#[cfg(not(feature = "rustls"))]
+type Proxied<R> = ProxyLayer<TcpConnector<R>>;
 
-/// The connectors of one client.
+/// The connectors of one client. Direct and proxied connections take separate stacks, so TLS to
+/// a proxy is only ever attempted towards a proxy.
 pub(crate) struct Stack<R: Runtime> {
-    layers: Layers<R>,
+    direct: Direct<R>,
+    proxied: Proxied<R>,
 }
 
 impl<R: Runtime> Stack<R> {
@@ -58,28 +59,31 @@ impl<R: Runtime> Stack<R> {
     ) -> Self {
         // A proxy speaks HTTP/1.1 (CONNECT, forwarding) whatever the origin does.
         #[cfg(feature = "rustls")]
-        let tcp = tls.with_alpn(true, false).layer(tcp);
-        let mut proxy = ProxyLayer::new(tcp, proxies);
+        let to_proxy = tls.with_alpn(true, false).layer(tcp.clone());
+        #[cfg(not(feature = "rustls"))]
+        let to_proxy = tcp.clone();
+        let mut proxy = ProxyLayer::new(to_proxy, proxies);
         if let Some(resolver) = resolver {
             proxy = proxy.resolver(resolver);
         }
         #[cfg(feature = "rustls")]
-        let layers = tls.layer(proxy);
+        let (direct, proxied) = (tls.layer(Plain(tcp)), tls.layer(proxy));
         #[cfg(not(feature = "rustls"))]
-        let layers = proxy;
-        Stack { layers }
+        let (direct, proxied) = (tcp, proxy);
+        Stack { direct, proxied }
     }
 
     /// The proxy layer, which knows how each request travels.
-    pub(crate) fn proxies(&self) -> &ProxyLayer<ToProxy<R>> {
+    pub(crate) fn proxies(&self) -> &ProxyLayer<impl Connector> {
         #[cfg(feature = "rustls")]
-        return self.layers.inner();
+        return self.proxied.inner();
         #[cfg(not(feature = "rustls"))]
-        return &self.layers;
+        return &self.proxied;
     }
 
     /// Connects to the origin of `dst`, through its proxy if it has one.
     pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
+        let proxied = self.proxies().route(&dst).proxy().is_some();
         #[cfg(not(feature = "rustls"))]
         {
             let https_proxy =
@@ -91,7 +95,25 @@ impl<R: Runtime> Stack<R> {
                 ));
             }
         }
-        self.layers.connect(dst).await
+        if proxied {
+            self.proxied.connect(dst).await
+        } else {
+            self.direct.connect(dst).await
+        }
+    }
+}
+
+/// Presents a connector's stream as the plain case of [`MaybeTls`], so that direct and proxied
+/// connections have one stream type.
+#[cfg(feature = "rustls")]
+struct Plain<C>(C);
+
+#[cfg(feature = "rustls")]
+impl<C: Connector> Connector for Plain<C> {
+    type Io = MaybeTls<C::Io>;
+
+    async fn connect(&self, dst: Uri) -> Result<Connected<Self::Io>, Error> {
+        Ok(self.0.connect(dst).await?.map(MaybeTls::Plain))
     }
 }
 

@@ -204,7 +204,9 @@ impl<R: HttpRuntime> Transport<R> {
             Checkout::Reused(lease) => return Ok((lease, None)),
             Checkout::Connect(permit) => permit,
         };
-        let connecting = self.connect(permit.key().h2c(), uri);
+        // Boxed: the connect path (DNS, Happy Eyeballs, proxies, TLS) is large and runs once per
+        // connection; inline, it would grow every request future by kilobytes.
+        let connecting = Box::pin(self.connect(permit.key().h2c(), uri));
         let (conn, info) = match timeout::<R, _>(self.connect_timeout, connecting).await {
             Ok(result) => result?,
             Err(_) => {

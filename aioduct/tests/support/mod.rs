@@ -140,7 +140,7 @@ impl Drop for Stop {
 /// whatever runtime (or none) the client under test uses.
 fn on_own_runtime<S, Fut>(serve: S) -> (SocketAddr, Stop)
 where
-    S: FnOnce(TcpListener) -> Fut + Send + 'static,
+    S: FnOnce(Listener) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + 'static,
 {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -151,8 +151,8 @@ where
             .build()
             .unwrap();
         runtime.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            ready_tx.send(listener.local_addr().unwrap()).unwrap();
+            let listener = Listener::bind().await;
+            ready_tx.send(listener.addr).unwrap();
             tokio::select! {
                 _ = serve(listener) => {}
                 _ = stop_rx => {}
@@ -161,6 +161,53 @@ where
     });
     let addr = ready_rx.recv().unwrap();
     (addr, Stop(Some(stop_tx)))
+}
+
+/// A server's listening sockets: 127.0.0.1:P and, where the port is free there too, [::1]:P.
+///
+/// Tests name the server `localhost` (its certificate's name), which resolves to ::1 first; with
+/// both addresses ours, nothing else on the machine that happens to hold [::1]:P can answer.
+pub struct Listener {
+    addr: SocketAddr,
+    v4: TcpListener,
+    v6: Option<TcpListener>,
+}
+
+impl Listener {
+    async fn bind() -> Listener {
+        let mut tries = 0;
+        loop {
+            let v4 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = v4.local_addr().unwrap();
+            match TcpListener::bind(("::1", addr.port())).await {
+                Ok(v6) => {
+                    return Listener {
+                        addr,
+                        v4,
+                        v6: Some(v6),
+                    };
+                }
+                // No IPv6 loopback on this machine: 127.0.0.1 alone.
+                Err(err) if err.kind() == std::io::ErrorKind::AddrNotAvailable => {
+                    return Listener { addr, v4, v6: None };
+                }
+                // The port is taken on ::1; try another.
+                Err(_) if tries < 50 => tries += 1,
+                Err(err) => panic!("no port free on both 127.0.0.1 and ::1: {err}"),
+            }
+        }
+    }
+
+    /// The next connection on either address.
+    pub async fn accept(&self) -> std::io::Result<(TcpStream, SocketAddr)> {
+        match &self.v6 {
+            None => self.v4.accept().await,
+            Some(v6) => tokio::select! {
+                accepted = self.v4.accept() => accepted,
+                accepted = v6.accept() => accepted,
+            },
+        }
+    }
 }
 
 /// Serves one accepted connection in the server's mode.
