@@ -97,6 +97,10 @@ const TLS_AWS_LC: &[&str] = &[
 ];
 /// smol alone: no tokio, no TLS.
 const FACADE_SMOL_NO_TLS: &[&str] = &["--no-default-features", "--features", "smol"];
+/// The same, for tests: unit and integration tests only, since the doc examples are written for
+/// the default runtime (tokio) and run in the all-features set.
+const FACADE_SMOL_NO_TLS_TESTS: &[&str] =
+    &["--no-default-features", "--features", "smol", "--tests"];
 /// Every feature with the ring provider: every runtime runs the end-to-end suite.
 const FACADE_ALL_RING: &[&str] = &[
     "--features",
@@ -123,7 +127,7 @@ pub fn clippy_feature_sets(package: &str) -> &'static [&'static [&'static str]] 
 pub fn test_feature_sets(package: &str) -> &'static [&'static [&'static str]] {
     match package {
         "aioduct-tls" => &[DEFAULT, TLS_AWS_LC],
-        "aioduct" => &[FACADE_ALL_RING, FACADE_AWS_LC, FACADE_SMOL_NO_TLS],
+        "aioduct" => &[FACADE_ALL_RING, FACADE_AWS_LC, FACADE_SMOL_NO_TLS_TESTS],
         "aioduct-dns" => &[DNS_ENCRYPTED],
         _ => &[DEFAULT],
     }
