@@ -1,0 +1,265 @@
+//! The client: sending requests through the middleware chain and the transport.
+
+mod builder;
+
+pub use builder::ClientBuilder;
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use aioduct_core::{Body, BoxFuture, Endpoint, Error, ErrorKind, Middleware, Next, Timings};
+use http::{HeaderMap, Method, Version, header::AUTHORIZATION, uri::Scheme};
+
+use crate::{
+    HttpRuntime, IntoUrl, RequestBuilder, Response,
+    body::{ReadLimits, ResponseBody},
+    request::RequestOptions,
+    timeout::race,
+    transport::Transport,
+    url,
+};
+
+/// An HTTP client: a connection pool and the settings every request shares.
+///
+/// Cloning is cheap and shares the pool; make one client and reuse it.
+///
+/// ```no_run
+/// use aioduct::Client;
+/// use aioduct::runtime::TokioRuntime;
+///
+/// # async fn run() -> Result<(), aioduct::Error> {
+/// let client = Client::<TokioRuntime>::new();
+/// let body = client.get("http://127.0.0.1:8080/")?.send().await?.text().await?;
+/// # let _ = body;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Client<R: HttpRuntime> {
+    inner: Arc<Inner<R>>,
+}
+
+struct Inner<R: HttpRuntime> {
+    transport: Transport<R>,
+    middleware: Option<Chain<R>>,
+    default_headers: HeaderMap,
+    timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    http2_prior_knowledge: bool,
+}
+
+impl<R: HttpRuntime> Clone for Client<R> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<R: HttpRuntime> fmt::Debug for Client<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("default_headers", &self.inner.default_headers)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: HttpRuntime> Default for Client<R> {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl<R: HttpRuntime> Client<R> {
+    /// A client with default settings. With the `rustls` feature it also speaks HTTPS, trusting
+    /// the webpki roots (and the system's with `rustls-native-roots`).
+    pub fn new() -> Self {
+        ClientBuilder::new().build()
+    }
+
+    /// A client that speaks HTTPS through rustls with the default roots.
+    #[cfg(feature = "rustls")]
+    pub fn with_rustls() -> Self {
+        ClientBuilder::new().tls(builder::default_tls()).build()
+    }
+
+    /// A builder to configure a client.
+    pub fn builder() -> ClientBuilder<R> {
+        ClientBuilder::new()
+    }
+
+    /// Starts a GET request.
+    pub fn get(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::GET, url)
+    }
+
+    /// Starts a HEAD request.
+    pub fn head(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::HEAD, url)
+    }
+
+    /// Starts a POST request.
+    pub fn post(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::POST, url)
+    }
+
+    /// Starts a PUT request.
+    pub fn put(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::PUT, url)
+    }
+
+    /// Starts a PATCH request.
+    pub fn patch(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::PATCH, url)
+    }
+
+    /// Starts a DELETE request.
+    pub fn delete(&self, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        self.request(Method::DELETE, url)
+    }
+
+    /// Starts a request with any method.
+    ///
+    /// The URL is checked here, before any I/O: it must be absolute `http` or `https` with a
+    /// host, a port up to 65535, and no encoded delimiters or control characters in the host.
+    pub fn request(&self, method: Method, url: impl IntoUrl) -> Result<RequestBuilder<R>, Error> {
+        let checked = url::check(url.into_uri()?)?;
+        let mut request = http::Request::new(Body::empty());
+        *request.method_mut() = method;
+        *request.uri_mut() = checked.uri;
+        if let Some(auth) = checked.basic_auth {
+            request.headers_mut().insert(AUTHORIZATION, auth);
+        }
+        Ok(RequestBuilder::new(self.clone(), Ok(request)))
+    }
+
+    /// Sends a request built elsewhere. Its URL passes the same checks as [`Client::request`].
+    pub async fn execute(&self, request: http::Request<Body>) -> Result<Response, Error> {
+        let (mut parts, body) = request.into_parts();
+        let checked = url::check(parts.uri)?;
+        parts.uri = checked.uri;
+        if let Some(auth) = checked.basic_auth
+            && !parts.headers.contains_key(AUTHORIZATION)
+        {
+            parts.headers.insert(AUTHORIZATION, auth);
+        }
+        let options = RequestOptions::default();
+        self.execute_with(http::Request::from_parts(parts, body), options)
+            .await
+    }
+
+    pub(crate) async fn execute_with(
+        &self,
+        mut request: http::Request<Body>,
+        mut options: RequestOptions,
+    ) -> Result<Response, Error> {
+        let inner = &*self.inner;
+        for (name, value) in &inner.default_headers {
+            if !request.headers().contains_key(name) {
+                request.headers_mut().insert(name, value.clone());
+            }
+        }
+        let limit = options.timeout.or(inner.timeout);
+        options.deadline = limit.map(|limit| R::now() + limit);
+        let Some(chain) = &inner.middleware else {
+            return self.exchange(request, options).await;
+        };
+
+        // The middleware chain runs under the one deadline; so does each exchange it makes.
+        let url = request.uri().clone();
+        let endpoint = TransportEndpoint {
+            client: self,
+            options,
+            transport: chain.transport,
+        };
+        let run = Next::new(&chain.list, &endpoint).run(request);
+        let response = match limit {
+            None => run.await?,
+            Some(limit) => race(run, R::boxed_sleep(limit)).await.map_err(|_| {
+                Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
+            })??,
+        };
+        Ok(Response::from_http(response, url))
+    }
+
+    /// One request on the transport: no middleware.
+    pub(crate) async fn exchange(
+        &self,
+        request: http::Request<Body>,
+        options: RequestOptions,
+    ) -> Result<Response, Error> {
+        let inner = &*self.inner;
+        let url = request.uri().clone();
+        let cleartext = url.scheme() == Some(&Scheme::HTTP);
+        let h2c = cleartext
+            && match options.version {
+                Some(version) => version == Version::HTTP_2,
+                None => inner.http2_prior_knowledge,
+            };
+
+        let started = R::now();
+        let mut deadline = options
+            .deadline
+            .map(|at| R::boxed_sleep(at.saturating_duration_since(started)));
+        let sending = inner.transport.send(request, h2c);
+        let exchange = match &mut deadline {
+            None => sending.await?,
+            Some(timer) => race(sending, timer.as_mut()).await.map_err(|_| {
+                Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
+            })??,
+        };
+
+        let mut timings = Timings::default();
+        timings.ttfb = Some(R::now().duration_since(started));
+        if let Some(info) = &exchange.new_connection {
+            timings.dns = info.dns_time;
+            timings.connect = info.connect_time;
+            timings.tls = info.tls_time;
+        }
+        let (head, incoming) = exchange.response.into_parts();
+        let limits = ReadLimits {
+            deadline,
+            read_timeout: inner.read_timeout,
+            make_sleep: R::boxed_sleep,
+            now: R::now,
+            started,
+        };
+        let body = ResponseBody::new(incoming, exchange.lease, limits);
+        Ok(Response::new(
+            head,
+            body,
+            url,
+            exchange.remote_addr,
+            timings,
+        ))
+    }
+}
+
+/// Sends one request on a client's transport, boxed as a `Send` future. Only runtimes whose
+/// request futures are `Send` have one ([`SendRuntime`](crate::SendRuntime)); middleware needs it.
+pub(crate) type TransportFn<R> = for<'a> fn(
+    &'a Client<R>,
+    http::Request<Body>,
+    RequestOptions,
+) -> BoxFuture<'a, Result<http::Response<Body>, Error>>;
+
+/// The middleware of a client, and how its last link reaches the transport.
+struct Chain<R: HttpRuntime> {
+    list: Vec<Arc<dyn Middleware>>,
+    transport: TransportFn<R>,
+}
+
+/// The end of the middleware chain: the client's transport.
+struct TransportEndpoint<'c, R: HttpRuntime> {
+    client: &'c Client<R>,
+    options: RequestOptions,
+    transport: TransportFn<R>,
+}
+
+impl<R: HttpRuntime> Endpoint for TransportEndpoint<'_, R> {
+    fn call(
+        &self,
+        request: http::Request<Body>,
+    ) -> BoxFuture<'_, Result<http::Response<Body>, Error>> {
+        (self.transport)(self.client, request, self.options)
+    }
+}
