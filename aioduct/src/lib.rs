@@ -65,6 +65,10 @@ pub use url::IntoUrl;
 
 /// The traits and types aioduct's crates share.
 pub use aioduct_core as core;
+/// The built-in middleware (aioduct-middleware), to configure or to use in a custom chain.
+pub use aioduct_middleware as middleware;
+/// Redirect policies: [`ClientBuilder::redirect`].
+pub use aioduct_middleware::redirect;
 /// The connection pool, usable on its own.
 pub use aioduct_pool as pool;
 /// Proxy connectors and proxy selection.

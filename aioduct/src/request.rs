@@ -185,6 +185,15 @@ impl<R: HttpRuntime> RequestBuilder<R> {
         })
     }
 
+    /// Adds a value to the request's extensions, where middleware finds per-request settings
+    /// (a [`redirect::Policy`](crate::redirect::Policy), a retry policy, ...).
+    pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
+        self.map(|req| {
+            req.extensions_mut().insert(value);
+            Ok(())
+        })
+    }
+
     /// Bounds this whole exchange, reading the body included; overrides the client's timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.options.timeout = Some(timeout);

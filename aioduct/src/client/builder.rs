@@ -1,4 +1,14 @@
-//! The client builder: every setting, and the wiring of the transport, proxies and TLS.
+//! The client builder: every setting, and the wiring of the transport, proxies and TLS. The
+//! settings of each built-in middleware live in a child module of their own.
+
+mod auth;
+#[cfg(feature = "cookies")]
+mod cookies;
+#[cfg(any(feature = "gzip", feature = "deflate", feature = "brotli", feature = "zstd"))]
+mod decompress;
+mod hsts;
+mod limit;
+mod retry;
 
 use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
@@ -10,7 +20,10 @@ use http::{
     header::{ACCEPT, USER_AGENT},
 };
 
-use super::{Chain, Client, Inner, TransportFn};
+use super::{
+    Chain, Client, Inner, TransportFn,
+    builtins::{Builtins, Stage},
+};
 use crate::{
     Http2Config, HttpRuntime, SendRuntime,
     transport::{Stack, TcpConnector, Transport},
@@ -46,7 +59,9 @@ pub struct ClientBuilder<R: HttpRuntime> {
     http1_only: bool,
     http2_prior_knowledge: bool,
     reuse: bool,
-    max_redirects: usize,
+    redirect: Option<aioduct_middleware::redirect::Policy>,
+    https_only: bool,
+    builtins: Builtins,
     happy_eyeballs_delay: Duration,
     middleware: Vec<Arc<dyn Middleware>>,
     transport_fn: Option<TransportFn<R>>,
@@ -94,7 +109,9 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             http1_only: false,
             http2_prior_knowledge: false,
             reuse: true,
-            max_redirects: 10,
+            redirect: Some(aioduct_middleware::redirect::Policy::limited(10)),
+            https_only: false,
+            builtins: Builtins::default(),
             happy_eyeballs_delay: Duration::from_millis(250),
             middleware: Vec::new(),
             transport_fn: None,
@@ -269,10 +286,25 @@ impl<R: HttpRuntime> ClientBuilder<R> {
         self
     }
 
-    /// The most redirects to follow. Redirect following arrives with the middleware crate; until
-    /// then responses with a 3xx status are returned as they are, whatever this limit.
+    /// The most redirects to follow (10 by default); `0` returns 3xx responses as they are.
+    /// Shorthand for `redirect(Policy::limited(max))`.
+    ///
+    /// Redirects are followed by middleware, so on runtimes without `Send` request futures
+    /// (compio) 3xx responses are always returned as they are.
     pub fn max_redirects(mut self, max: usize) -> Self {
-        self.max_redirects = max;
+        self.redirect = Some(aioduct_middleware::redirect::Policy::limited(max));
+        self
+    }
+
+    /// Which redirects to follow; see [`redirect::Policy`](crate::redirect::Policy).
+    pub fn redirect(mut self, policy: aioduct_middleware::redirect::Policy) -> Self {
+        self.redirect = Some(policy);
+        self
+    }
+
+    /// Refuses to send anything but `https://` requests, redirect targets included.
+    pub fn https_only(mut self, enabled: bool) -> Self {
+        self.https_only = enabled;
         self
     }
 
@@ -316,7 +348,13 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             let _ = self.http1_only;
             Stack::new(tcp, proxies, proxy_resolver)
         };
-        let _ = self.max_redirects;
+        let mut builtins = self.builtins;
+        if let Some(policy) = self.redirect {
+            let redirect =
+                aioduct_middleware::redirect::Redirect::new(policy).https_only(self.https_only);
+            builtins.set(Stage::Redirect, redirect);
+        }
+        let chain: Vec<_> = builtins.into_chain().chain(self.middleware).collect();
         let transport = Transport {
             pool: Pool::new(pool),
             stack,
@@ -325,9 +363,9 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             reuse: self.reuse,
             tls_offers_h2: !self.http1_only,
         };
-        let middleware = match self.transport_fn {
-            Some(transport) if !self.middleware.is_empty() => Some(Chain {
-                list: self.middleware,
+        let middleware = match self.transport_fn.or_else(R::middleware_transport) {
+            Some(transport) if !chain.is_empty() => Some(Chain {
+                list: chain,
                 transport,
             }),
             _ => None,
@@ -368,6 +406,26 @@ impl<R: SendRuntime> ClientBuilder<R> {
         self.middleware.push(Arc::new(middleware));
         self.transport_fn = Some(R::transport_boxed);
         self
+    }
+
+    /// Switches on a built-in middleware at its place in the chain.
+    pub(super) fn set_builtin(mut self, stage: Stage, middleware: impl Middleware) -> Self {
+        self.builtins.set(stage, middleware);
+        self.transport_fn = Some(R::transport_boxed);
+        self
+    }
+
+    /// Switches off a built-in middleware.
+    #[allow(dead_code)]
+    pub(super) fn clear_builtin(mut self, stage: Stage) -> Self {
+        self.builtins.clear(stage);
+        self
+    }
+
+    /// The runtime's timer, for middleware that waits.
+    #[allow(dead_code)]
+    pub(super) fn timer() -> Arc<dyn aioduct_middleware::Timer> {
+        R::timer()
     }
 }
 

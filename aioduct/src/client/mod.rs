@@ -1,6 +1,7 @@
 //! The client: sending requests through the middleware chain and the transport.
 
 mod builder;
+mod builtins;
 
 pub use builder::ClientBuilder;
 
@@ -232,6 +233,12 @@ impl<R: HttpRuntime> Client<R> {
             timings,
         ))
     }
+}
+
+/// The timer of runtime `R`, for middleware.
+pub(crate) fn runtime_timer<R: crate::transport::RuntimeGlue + 'static>()
+-> Arc<dyn aioduct_middleware::Timer> {
+    builtins::RuntimeTimer::<R>::shared()
 }
 
 /// Sends one request on a client's transport, boxed as a `Send` future. Only runtimes whose

@@ -51,6 +51,12 @@ pub trait HttpRuntime: Runtime {
 
     #[doc(hidden)]
     fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>>;
+
+    #[doc(hidden)]
+    fn middleware_transport() -> Option<crate::client::TransportFn<Self>>;
+
+    #[doc(hidden)]
+    fn timer() -> std::sync::Arc<dyn aioduct_middleware::Timer>;
 }
 
 #[allow(private_interfaces, private_bounds)]
@@ -85,6 +91,14 @@ where
 
     fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>> {
         <R as RuntimeGlue>::shared_resolver()
+    }
+
+    fn middleware_transport() -> Option<crate::client::TransportFn<Self>> {
+        <R as RuntimeGlue>::middleware_transport()
+    }
+
+    fn timer() -> std::sync::Arc<dyn aioduct_middleware::Timer> {
+        crate::client::runtime_timer::<R>()
     }
 
     fn settings(h2_config: &crate::Http2Config) -> Settings<R> {

@@ -1,0 +1,1 @@
+//! Client settings for the auth middleware.
