@@ -44,7 +44,12 @@ pub(crate) struct ResponseBody {
     read_timer: Option<BoxSleep>,
     /// Request start to end of body, once the end was reached.
     total: Option<Duration>,
+    /// The same, for a response that went through middleware (which sees only a `Body`).
+    shared_total: Option<SharedTotal>,
 }
+
+/// Where a body that middleware wrapped reports its total time.
+pub(crate) type SharedTotal = std::sync::Arc<std::sync::OnceLock<Duration>>;
 
 impl ResponseBody {
     pub(crate) fn new(incoming: Incoming, lease: Option<Lease>, limits: ReadLimits) -> Self {
@@ -54,6 +59,7 @@ impl ResponseBody {
             limits,
             read_timer: None,
             total: None,
+            shared_total: None,
         };
         if http_body::Body::is_end_stream(&body.incoming) {
             body.finish();
@@ -66,12 +72,25 @@ impl ResponseBody {
         self.total
     }
 
+    /// A cell that receives the total time when the body ends (at once if it has).
+    pub(crate) fn share_total(&mut self) -> SharedTotal {
+        let cell = self.shared_total.get_or_insert_with(SharedTotal::default);
+        if let Some(total) = self.total {
+            let _ = cell.set(total);
+        }
+        cell.clone()
+    }
+
     /// The body ended: the connection can serve the next request.
     fn finish(&mut self) {
         self.lease = None;
         self.limits.deadline = None;
         self.read_timer = None;
-        self.total = Some((self.limits.now)().duration_since(self.limits.started));
+        let total = (self.limits.now)().duration_since(self.limits.started);
+        self.total = Some(total);
+        if let Some(cell) = &self.shared_total {
+            let _ = cell.set(total);
+        }
     }
 
     fn fail(&mut self, err: Error) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {

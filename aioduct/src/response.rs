@@ -9,7 +9,7 @@ use http::{HeaderMap, StatusCode, Uri, Version, header::CONTENT_TYPE};
 use http_body::Body as _;
 use http_body_util::BodyExt;
 
-use crate::body::ResponseBody;
+use crate::body::{ResponseBody, SharedTotal};
 
 /// A response: its head is here, its body streams in as it is read.
 ///
@@ -23,6 +23,8 @@ pub struct Response {
     url: Uri,
     remote_addr: Option<SocketAddr>,
     timings: Timings,
+    /// The total time of a transport body that middleware wrapped.
+    shared_total: Option<SharedTotal>,
 }
 
 /// The body: straight from the transport, or as middleware handed it back.
@@ -38,6 +40,7 @@ struct Meta {
     url: Uri,
     remote_addr: Option<SocketAddr>,
     timings: Timings,
+    shared_total: Option<SharedTotal>,
 }
 
 impl Response {
@@ -54,6 +57,7 @@ impl Response {
             url,
             remote_addr,
             timings,
+            shared_total: None,
         }
     }
 
@@ -65,6 +69,7 @@ impl Response {
             url,
             remote_addr: None,
             timings: Timings::default(),
+            shared_total: None,
         });
         Response {
             head,
@@ -72,6 +77,7 @@ impl Response {
             url: meta.url,
             remote_addr: meta.remote_addr,
             timings: meta.timings,
+            shared_total: meta.shared_total,
         }
     }
 
@@ -120,9 +126,11 @@ impl Response {
     /// [`chunk`](Response::chunk).
     pub fn timings(&self) -> Timings {
         let mut timings = self.timings;
-        if let Payload::Transport(body) = &self.body {
-            timings.total = body.total();
-        }
+        timings.total = match (&self.body, &self.shared_total) {
+            (Payload::Transport(body), _) => body.total(),
+            (Payload::Dyn(_), Some(total)) => total.get().copied(),
+            (Payload::Dyn(_), None) => None,
+        };
         timings
     }
 
@@ -203,15 +211,19 @@ impl Response {
     /// into a [`Response`] by the client keeps them.
     pub fn into_http(self) -> http::Response<Body> {
         let mut head = self.head;
+        let (body, shared_total) = match self.body {
+            Payload::Transport(mut body) => {
+                let total = body.share_total();
+                (Body::wrap(body), Some(total))
+            }
+            Payload::Dyn(body) => (body, self.shared_total),
+        };
         head.extensions.insert(Meta {
             url: self.url,
             remote_addr: self.remote_addr,
             timings: self.timings,
+            shared_total,
         });
-        let body = match self.body {
-            Payload::Transport(body) => Body::wrap(body),
-            Payload::Dyn(body) => body,
-        };
         http::Response::from_parts(head, body)
     }
 

@@ -104,7 +104,7 @@ const FACADE_SMOL_NO_TLS_TESTS: &[&str] =
 /// Every feature with the ring provider: every runtime runs the end-to-end suite.
 const FACADE_ALL_RING: &[&str] = &[
     "--features",
-    "tokio,smol,compio,json,rustls-ring,blocking,tower,hickory-dns,doh,dot",
+    "tokio,smol,compio,json,rustls-ring,blocking,tower,hickory-dns,doh,dot,cookies,gzip,deflate,brotli,zstd",
 ];
 const FACADE_AWS_LC: &[&str] = &["--features", "tokio,json,rustls-aws-lc-rs"];
 const FACADE_AWS_LC_NATIVE: &[&str] = &[
@@ -112,6 +112,8 @@ const FACADE_AWS_LC_NATIVE: &[&str] = &[
     "tokio,json,rustls-aws-lc-rs,rustls-native-roots",
 ];
 const DNS_ENCRYPTED: &[&str] = &["--features", "doh,dot"];
+/// Every middleware and coding.
+const MIDDLEWARE_ALL: &[&str] = &["--all-features"];
 
 /// The feature flags clippy checks `package` with, one cargo invocation each.
 pub fn clippy_feature_sets(package: &str) -> &'static [&'static [&'static str]] {
@@ -119,6 +121,7 @@ pub fn clippy_feature_sets(package: &str) -> &'static [&'static [&'static str]] 
         "aioduct-tls" => &[DEFAULT, TLS_AWS_LC],
         "aioduct" => &[FACADE_SMOL_NO_TLS, FACADE_ALL_RING, FACADE_AWS_LC_NATIVE],
         "aioduct-dns" => &[DEFAULT, DNS_ENCRYPTED],
+        "aioduct-middleware" => &[DEFAULT, MIDDLEWARE_ALL],
         _ => &[DEFAULT],
     }
 }
@@ -129,6 +132,7 @@ pub fn test_feature_sets(package: &str) -> &'static [&'static [&'static str]] {
         "aioduct-tls" => &[DEFAULT, TLS_AWS_LC],
         "aioduct" => &[FACADE_ALL_RING, FACADE_AWS_LC, FACADE_SMOL_NO_TLS_TESTS],
         "aioduct-dns" => &[DNS_ENCRYPTED],
+        "aioduct-middleware" => &[MIDDLEWARE_ALL],
         _ => &[DEFAULT],
     }
 }
@@ -136,7 +140,7 @@ pub fn test_feature_sets(package: &str) -> &'static [&'static [&'static str]] {
 /// The facade features the quick tests and the docs use, for a whole-workspace invocation.
 const WORKSPACE_FEATURES: &[&str] = &[
     "--features",
-    "aioduct/json,aioduct/rustls-ring,aioduct/smol,aioduct/compio,aioduct/blocking,aioduct/tower,aioduct/hickory-dns",
+    "aioduct/json,aioduct/rustls-ring,aioduct/smol,aioduct/compio,aioduct/blocking,aioduct/tower,aioduct/hickory-dns,aioduct/cookies,aioduct/gzip,aioduct/deflate,aioduct/brotli,aioduct/zstd",
 ];
 
 /// Intra-doc links that do not resolve fail the docs step.

@@ -1,9 +1,9 @@
 //! `cargo xtask interop`: the tests against real third-party peers (../shared/PEERS.md).
 //!
 //! xtask only installs and runs. It installs what is missing (Debian packages through apt-get,
-//! pproxy into a venv under the target folder), then runs the two interop test targets:
-//! `aioduct/tests/interop.rs` (squid, tinyproxy, dante, `ssh -D`, pproxy, dnsmasq) and
-//! `aioduct-dns/tests/unbound.rs`. Each test starts its own peer on 127.0.0.1 and stops it, so
+//! pproxy, httpbin and gunicorn into a venv under the target folder), then runs the two interop
+//! test targets: `aioduct/tests/interop.rs` (squid, tinyproxy, dante, `ssh -D`, pproxy,
+//! dnsmasq, httpbin, Caddy) and `aioduct-dns/tests/unbound.rs`. Each test starts its own peer on 127.0.0.1 and stops it, so
 //! nothing is left running whatever happens here. At the end: pass/fail per peer, and the times.
 
 use std::{
@@ -17,10 +17,12 @@ use std::{
 const USAGE: &str = "\
 Usage: cargo xtask interop [--no-install] [-- <test filter and libtest options>]
 
-Installs the real peers that are missing (apt-get; pproxy into target/interop/venv), then runs
-the interop tests, each of which starts its peer on 127.0.0.1 and stops it:
+Installs the real peers that are missing (apt-get; pproxy, httpbin and gunicorn into
+target/interop/venv), then runs the interop tests, each of which starts its peer on 127.0.0.1
+and stops it:
   cargo test -p aioduct --features interop --test interop       squid, tinyproxy, dante,
-                                                                ssh -D, pproxy, dnsmasq
+                                                                ssh -D, pproxy, dnsmasq,
+                                                                httpbin, Caddy
   cargo test -p aioduct-dns --features interop --test unbound   unbound (Do53, DoT, DoH)
 and prints pass/fail per peer and the times.
 
@@ -36,6 +38,7 @@ const APT_PACKAGES: &[&str] = &[
     "openssh-client",
     "dnsmasq",
     "unbound",
+    "caddy",
 ];
 
 /// The programs those packages bring: any of them missing means an install.
@@ -48,10 +51,12 @@ const PROGRAMS: &[&str] = &[
     "ssh-keygen",
     "dnsmasq",
     "unbound",
+    "caddy",
 ];
 
-/// The pproxy of PEERS.md, pinned.
-const PPROXY: &str = "pproxy==2.7.9";
+/// The Python peers of PEERS.md, pinned, installed into one venv: pproxy, and httpbin under
+/// gunicorn.
+const PIP_PACKAGES: &[&str] = &["pproxy==2.7.9", "httpbin==0.10.4", "gunicorn==23.0.0"];
 
 /// A test target to run, and how its tests map to peers.
 struct Suite {
@@ -103,7 +108,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let pproxy = venv.join("bin").join("pproxy");
     if install {
         install_debian_packages()?;
-        install_pproxy(&venv, &pproxy)?;
+        install_python_peers(&venv)?;
     }
     let installed = started.elapsed();
 
@@ -186,6 +191,10 @@ fn run_suite(
     cmd.args(&args).current_dir(root);
     if pproxy.is_file() {
         cmd.env("AIODUCT_PPROXY", pproxy);
+    }
+    let gunicorn = pproxy.with_file_name("gunicorn");
+    if gunicorn.is_file() {
+        cmd.env("AIODUCT_GUNICORN", gunicorn);
     }
     let mut child = cmd
         .stdin(Stdio::null())
@@ -275,10 +284,17 @@ fn install_debian_packages() -> Result<(), String> {
     }
 }
 
-/// pproxy in a venv of its own, unless it is there already.
-fn install_pproxy(venv: &Path, pproxy: &Path) -> Result<(), String> {
-    if pproxy.is_file() {
-        eprintln!("interop: pproxy is installed in {}", venv.display());
+/// pproxy, httpbin and gunicorn in a venv of their own, unless they are there already.
+fn install_python_peers(venv: &Path) -> Result<(), String> {
+    let bin = venv.join("bin");
+    if ["pproxy", "gunicorn"]
+        .iter()
+        .all(|program| bin.join(program).is_file())
+    {
+        eprintln!(
+            "interop: pproxy, httpbin and gunicorn are installed in {}",
+            venv.display()
+        );
         return Ok(());
     }
     let dir = venv.display().to_string();
@@ -307,8 +323,10 @@ fn install_pproxy(venv: &Path, pproxy: &Path) -> Result<(), String> {
     }
     let pip = venv.join("bin").join("pip");
     run_quietly(
-        Command::new(&pip).args(["install", "-q", PPROXY]),
-        &format!("{} install -q {PPROXY}", pip.display()),
+        Command::new(&pip)
+            .args(["install", "-q"])
+            .args(PIP_PACKAGES),
+        &format!("{} install -q {}", pip.display(), PIP_PACKAGES.join(" ")),
     )
 }
 

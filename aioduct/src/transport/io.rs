@@ -14,15 +14,36 @@ use hyper::rt::ReadBufCursor;
 /// at full speed.
 const MAX_READ: usize = 64 * 1024;
 
+/// The fewest bytes offered to one read: a small response head and body in one read.
+const MIN_READ: usize = 4 * 1024;
+
 /// A futures-io stream seen by hyper.
+///
+/// Every read zeroes the part of hyper's buffer it offers (futures-io reads into initialized
+/// memory), so the offer follows the traffic: it doubles while reads fill it and falls back
+/// towards what the last read returned. Small request/response exchanges zero a few KiB per
+/// read instead of 64 KiB; a download still reads 64 KiB at a time.
 #[derive(Debug)]
 pub(crate) struct HyperIo<T> {
     inner: T,
+    offer: usize,
 }
 
 impl<T> HyperIo<T> {
     pub(crate) fn new(inner: T) -> Self {
-        HyperIo { inner }
+        HyperIo {
+            inner,
+            offer: MIN_READ,
+        }
+    }
+
+    /// The next offer, after a read of `n` bytes out of `offered`.
+    fn adapt(&mut self, n: usize, offered: usize) {
+        self.offer = if n == offered {
+            (offered * 2).min(MAX_READ)
+        } else {
+            n.next_power_of_two().clamp(MIN_READ, MAX_READ)
+        };
     }
 }
 
@@ -32,13 +53,16 @@ impl<T: AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let len = buf.remaining().min(MAX_READ);
+        let len = buf.remaining().min(self.offer);
         let dst = buf.initialize_unfilled_to(len);
         let n = match Pin::new(&mut self.inner).poll_read(cx, dst) {
             Poll::Ready(Ok(n)) => n.min(len),
             Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
             Poll::Pending => return Poll::Pending,
         };
+        if len > 0 {
+            self.adapt(n, len);
+        }
         // SAFETY: the first `len` unfilled bytes were initialized by `initialize_unfilled_to`,
         // and `n <= len`.
         unsafe { buf.advance(n) };
@@ -75,5 +99,26 @@ impl<T: AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offer_grows_while_reads_fill_it_and_shrinks_to_what_arrives() {
+        let mut io = HyperIo::new(());
+        let mut offers = Vec::new();
+        for _ in 0..6 {
+            let offered = io.offer;
+            io.adapt(offered, offered);
+            offers.push(io.offer);
+        }
+        assert_eq!(offers, [8192, 16384, 32768, 65536, 65536, 65536]);
+        io.adapt(300, 65536);
+        assert_eq!(io.offer, MIN_READ, "a small read brings the offer down");
+        io.adapt(10_000, 65536);
+        assert_eq!(io.offer, 16384);
     }
 }
