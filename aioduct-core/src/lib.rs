@@ -48,6 +48,38 @@ pub type Request = http::Request<Body>;
 /// A response as middleware and transports see it.
 pub type Response = http::Response<Body>;
 
+/// A copy of `req` to send again, or `None` when its body cannot be replayed (it is a stream).
+///
+/// Method, URI, version, headers, extensions and the in-memory body are all copied: retries,
+/// authentication challenges and a transport's resend all send the same request twice this way.
+///
+/// ```
+/// use aioduct_core::{Body, Request, try_clone_request};
+///
+/// let req: Request = http::Request::post("http://example.test/")
+///     .header("x-id", "7")
+///     .body(Body::from("payload"))
+///     .unwrap();
+/// let copy = try_clone_request(&req).unwrap();
+/// assert_eq!(copy.method(), "POST");
+/// assert_eq!(copy.uri(), req.uri());
+/// assert_eq!(copy.headers()["x-id"], "7");
+/// assert_eq!(copy.body().as_bytes(), Some(&b"payload"[..]));
+///
+/// let chunks = futures_lite::stream::iter([Ok::<_, std::io::Error>("streamed")]);
+/// let streamed: Request = http::Request::new(Body::wrap_stream(chunks));
+/// assert!(try_clone_request(&streamed).is_none());
+/// ```
+pub fn try_clone_request(req: &Request) -> Option<Request> {
+    let mut copy = http::Request::new(req.body().try_clone()?);
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    *copy.extensions_mut() = req.extensions().clone();
+    Some(copy)
+}
+
 // Re-exported so dependants name the same versions.
 pub use bytes;
 pub use http;

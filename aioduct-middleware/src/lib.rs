@@ -32,5 +32,26 @@ pub use context::RedirectContext;
 pub use origin::{Origin, same_origin};
 pub use timer::Timer;
 
+#[cfg(feature = "cookies")]
+pub mod cookies;
+
 #[cfg(feature = "redirect")]
 pub mod redirect;
+
+#[cfg(feature = "retry")]
+pub mod retry;
+
+#[cfg(feature = "decompress")]
+pub mod decompress;
+
+#[cfg(feature = "limit")]
+pub mod limit;
+
+#[cfg(feature = "auth")]
+pub mod auth;
+
+#[cfg(feature = "netrc")]
+pub mod netrc;
+
+#[cfg(feature = "hsts")]
+pub mod hsts;

@@ -67,6 +67,9 @@ pub use url::IntoUrl;
 pub use aioduct_core as core;
 /// The built-in middleware (aioduct-middleware), to configure or to use in a custom chain.
 pub use aioduct_middleware as middleware;
+/// The cookie jar of [`ClientBuilder::cookie_jar`].
+#[cfg(feature = "cookies")]
+pub use aioduct_middleware::cookies::CookieJar;
 /// Redirect policies: [`ClientBuilder::redirect`].
 pub use aioduct_middleware::redirect;
 /// The connection pool, usable on its own.

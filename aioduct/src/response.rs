@@ -28,6 +28,8 @@ pub struct Response {
 }
 
 /// The body: straight from the transport, or as middleware handed it back.
+// The transport body is the common case; boxing it would cost an allocation per response.
+#[allow(clippy::large_enum_variant)]
 enum Payload {
     Transport(ResponseBody),
     Dyn(Body),

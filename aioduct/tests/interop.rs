@@ -1,7 +1,8 @@
 //! Interop with real third-party peers (../shared/PEERS.md), one module per peer: squid and
 //! tinyproxy (HTTP forwarding, CONNECT, Basic proxy auth), dante (SOCKS4, SOCKS5, socks5h),
-//! OpenSSH `ssh -D` (SOCKS4a, socks5h), pproxy (SOCKS5 with a password) and dnsmasq (A/AAAA for
-//! Happy Eyeballs). unbound is covered by aioduct-dns's own interop tests.
+//! OpenSSH `ssh -D` (SOCKS4a, socks5h), pproxy (SOCKS5 with a password), dnsmasq (A/AAAA for
+//! Happy Eyeballs), httpbin (Digest auth, cookies, redirects, gzip/deflate/brotli) and Caddy
+//! (zstd). unbound is covered by aioduct-dns's own interop tests.
 //!
 //! Needs `--features interop` and the peers installed: `cargo xtask interop` installs them and
 //! runs these. Each test starts its own peer on 127.0.0.1 and its origin in-process; nothing
@@ -14,6 +15,12 @@ mod support;
 #[path = "interop/peers.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod peers;
+
+#[path = "interop/httpbin.rs"]
+mod httpbin;
+
+#[path = "interop/caddy.rs"]
+mod caddy;
 
 use std::{
     future::Future,

@@ -4,7 +4,12 @@
 mod auth;
 #[cfg(feature = "cookies")]
 mod cookies;
-#[cfg(any(feature = "gzip", feature = "deflate", feature = "brotli", feature = "zstd"))]
+#[cfg(any(
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+))]
 mod decompress;
 mod hsts;
 mod limit;
@@ -62,6 +67,14 @@ pub struct ClientBuilder<R: HttpRuntime> {
     redirect: Option<aioduct_middleware::redirect::Policy>,
     https_only: bool,
     builtins: Builtins,
+    /// Response decoding, on by default; its settings are in builder/decompress.rs.
+    #[cfg(any(
+        feature = "gzip",
+        feature = "deflate",
+        feature = "brotli",
+        feature = "zstd"
+    ))]
+    decompression: aioduct_middleware::decompress::Decompression,
     happy_eyeballs_delay: Duration,
     middleware: Vec<Arc<dyn Middleware>>,
     transport_fn: Option<TransportFn<R>>,
@@ -112,6 +125,13 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             redirect: Some(aioduct_middleware::redirect::Policy::limited(10)),
             https_only: false,
             builtins: Builtins::default(),
+            #[cfg(any(
+                feature = "gzip",
+                feature = "deflate",
+                feature = "brotli",
+                feature = "zstd"
+            ))]
+            decompression: aioduct_middleware::decompress::Decompression::new(),
             happy_eyeballs_delay: Duration::from_millis(250),
             middleware: Vec::new(),
             transport_fn: None,
@@ -296,13 +316,20 @@ impl<R: HttpRuntime> ClientBuilder<R> {
         self
     }
 
-    /// Which redirects to follow; see [`redirect::Policy`](crate::redirect::Policy).
+    /// Which redirects to follow; see [`redirect::Policy`](crate::redirect::Policy). A request
+    /// overrides it with `RequestBuilder::extension(policy)`.
+    ///
+    /// Whatever the policy, a hop to another origin (scheme, host or port) drops the
+    /// credentials the request carried (`Authorization`, `Cookie`, `Proxy-Authorization`, URL
+    /// user information), for the rest of the chain.
     pub fn redirect(mut self, policy: aioduct_middleware::redirect::Policy) -> Self {
         self.redirect = Some(policy);
         self
     }
 
-    /// Refuses to send anything but `https://` requests, redirect targets included.
+    /// Refuses to send anything but `https://` requests, redirect targets included: an `http://`
+    /// URL is a builder error, a redirect to one a redirect error. (It is checked before HSTS
+    /// could upgrade the URL.)
     pub fn https_only(mut self, enabled: bool) -> Self {
         self.https_only = enabled;
         self
@@ -353,6 +380,16 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             let redirect =
                 aioduct_middleware::redirect::Redirect::new(policy).https_only(self.https_only);
             builtins.set(Stage::Redirect, redirect);
+        }
+        // Decompression is on unless every coding was switched off (builder/decompress.rs).
+        #[cfg(any(
+            feature = "gzip",
+            feature = "deflate",
+            feature = "brotli",
+            feature = "zstd"
+        ))]
+        if self.decompression.is_enabled() {
+            builtins.set(Stage::Decompression, self.decompression);
         }
         let chain: Vec<_> = builtins.into_chain().chain(self.middleware).collect();
         let transport = Transport {
@@ -416,14 +453,13 @@ impl<R: SendRuntime> ClientBuilder<R> {
     }
 
     /// Switches off a built-in middleware.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "cookies"), allow(dead_code))]
     pub(super) fn clear_builtin(mut self, stage: Stage) -> Self {
         self.builtins.clear(stage);
         self
     }
 
     /// The runtime's timer, for middleware that waits.
-    #[allow(dead_code)]
     pub(super) fn timer() -> Arc<dyn aioduct_middleware::Timer> {
         R::timer()
     }

@@ -8,7 +8,9 @@ mod rt;
 
 use std::{future::Future, time::Duration};
 
-use aioduct_core::{Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn};
+use aioduct_core::{
+    Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn, try_clone_request,
+};
 use aioduct_pool::{Checkout, Pool, Pooled};
 use aioduct_proxy::Route;
 use http::{
@@ -149,7 +151,13 @@ impl<R: HttpRuntime> Transport<R> {
     /// Sends `req` (absolute URI) on a pooled or new connection and returns the response head.
     ///
     /// A request that a reused connection could not even start (the server had closed it while
-    /// idle) is sent again once on a fresh connection.
+    /// idle) is sent again once on a fresh connection. So is an idempotent request with a
+    /// replayable body that the server closed a reused connection on before answering: the
+    /// usual race with a keep-alive timeout. And so is an HTTP/2 request of any method with a
+    /// replayable body whose stream the server refused (`REFUSED_STREAM`, or a stream above a
+    /// GOAWAY's last stream id): the server did not process it. The connection that failed is
+    /// dropped from the pool, so the resend opens a new one. Never more than one resend per
+    /// request.
     pub(crate) async fn send(
         &self,
         mut req: http::Request<Body>,
@@ -175,6 +183,13 @@ impl<R: HttpRuntime> Transport<R> {
                 }
                 return Err(request_error(err, &uri));
             }
+            let is_h2 = lease.version() == Version::HTTP_2;
+            let idempotent = is_idempotent(req.method());
+            // Kept only when some failure below could resend it: an HTTP/2 refusal (any
+            // method), or a reused connection closing under an idempotent request.
+            let mut resend = (!retried && (is_h2 || (reused && idempotent)))
+                .then(|| try_clone_request(&req))
+                .flatten();
             set_request_form(&mut req, &uri, lease.version(), forward_auth.as_ref())?;
             let remote_addr = lease.remote_addr;
             match lease.send(req).await {
@@ -193,6 +208,13 @@ impl<R: HttpRuntime> Transport<R> {
                         Some(unsent) if reused && !retried => {
                             retried = true;
                             req = unsent;
+                        }
+                        _ if resend.is_some()
+                            && (refused_stream(err.error())
+                                || (reused && idempotent && closed_unanswered(err.error()))) =>
+                        {
+                            retried = true;
+                            req = resend.take().expect("checked");
                         }
                         _ => return Err(request_error(err.into_error(), &uri)),
                     }
@@ -293,6 +315,48 @@ fn set_request_form(
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
     *req.uri_mut() = Uri::from(path);
     Ok(())
+}
+
+/// Methods a server may see twice without harm (RFC 9110 §9.2.2).
+fn is_idempotent(method: &http::Method) -> bool {
+    use http::Method;
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+/// Whether an HTTP/2 server refused the stream without processing it (RFC 9113 §8.7): it reset
+/// the stream with `REFUSED_STREAM`, or sent a GOAWAY whose last stream id is below it (h2
+/// fails such a stream, and any stream opened after the GOAWAY, with the peer's GOAWAY error;
+/// streams up to the last id stay open and end some other way).
+fn refused_stream(err: &hyper::Error) -> bool {
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+            return h2.is_remote()
+                && (h2.is_go_away() || h2.reason() == Some(h2::Reason::REFUSED_STREAM));
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Whether the server closed the connection before any response: hyper's "connection closed
+/// before message completed" on a response head, or a reset while sending or waiting.
+fn closed_unanswered(err: &hyper::Error) -> bool {
+    if err.is_incomplete_message() {
+        return true;
+    }
+    let io = std::error::Error::source(err).and_then(|e| e.downcast_ref::<std::io::Error>());
+    io.is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+        )
+    })
 }
 
 fn request_error(err: hyper::Error, uri: &Uri) -> Error {

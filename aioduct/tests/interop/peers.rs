@@ -401,6 +401,64 @@ pub fn dnsmasq(host_records: &[&str]) -> Peer {
     })
 }
 
+/// httpbin (the Python test service) under gunicorn: digest auth, cookies, redirects and
+/// compressed bodies, as PEERS.md lists.
+pub fn httpbin() -> Peer {
+    start_with_retries(|| {
+        let mut peer = Peer::new("httpbin");
+        let port = free_tcp_port();
+        let bind = format!("127.0.0.1:{port}");
+        #[rustfmt::skip]
+        let gunicorn_args = args([
+            "-b", &bind, "-w", "1", "-k", "gthread", "--threads", "4", "httpbin:app",
+        ]);
+        peer.spawn("gunicorn", &gunicorn_args, "gunicorn.log");
+        peer.addr = SocketAddr::from(([127, 0, 0, 1], port));
+        peer.wait_for_tcp(peer.addr)?;
+        Ok(peer)
+    })
+}
+
+/// Caddy serving the files of `site` (a folder of the peer, filled by `fill`) over plain
+/// HTTP/1.1 with `encode zstd gzip`: the zstd peer. Its admin endpoint and automatic HTTPS are
+/// off, and its state stays in the peer's folder.
+pub fn caddy(fill: impl Fn(&Path)) -> Peer {
+    start_with_retries(|| {
+        let mut peer = Peer::new("caddy");
+        let site = peer.path("site");
+        fs::create_dir_all(&site).unwrap();
+        fill(&site);
+        let port = free_tcp_port();
+        let config = format!(
+            "{{\n\tadmin off\n\tauto_https off\n\tskip_install_trust\n}}\n\
+             http://127.0.0.1:{port} {{\n\troot * {}\n\tencode zstd gzip\n\tfile_server\n}}\n",
+            site.display()
+        );
+        let caddyfile = peer.write("Caddyfile", &config);
+        let home = peer.at("");
+        let caddy_args = args(["run", "--config", &caddyfile, "--adapter", "caddyfile"]);
+        let path = find_program("caddy");
+        let out = fs::File::create(peer.path("caddy.log")).unwrap();
+        peer.log_file("caddy.log");
+        let child = Command::new(&path)
+            .args(&caddy_args)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", &home)
+            .env("XDG_CONFIG_HOME", &home)
+            .current_dir(&peer.dir)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|err| panic!("caddy: cannot start `{}`: {err}", path.display()));
+        peer.children.push(child);
+        peer.addr = SocketAddr::from(([127, 0, 0, 1], port));
+        peer.wait_for_tcp(peer.addr)?;
+        Ok(peer)
+    })
+}
+
 fn args<const N: usize>(list: [&str; N]) -> Vec<String> {
     list.iter().map(|arg| (*arg).to_owned()).collect()
 }
@@ -437,10 +495,15 @@ fn current_user() -> String {
 }
 
 /// `program` from `PATH`, else from the sbin folders (not always on a user's `PATH`), else the
-/// pproxy of xtask's venv; as an absolute path.
+/// pproxy and gunicorn of xtask's venv; as an absolute path.
 fn find_program(program: &str) -> PathBuf {
     if program == "pproxy"
         && let Some(path) = std::env::var_os("AIODUCT_PPROXY")
+    {
+        return PathBuf::from(path);
+    }
+    if program == "gunicorn"
+        && let Some(path) = std::env::var_os("AIODUCT_GUNICORN")
     {
         return PathBuf::from(path);
     }
@@ -469,6 +532,8 @@ fn package_of(program: &str) -> &'static str {
         "ssh" | "ssh-keygen" => "apt-get install openssh-client",
         "dnsmasq" => "apt-get install dnsmasq",
         "pproxy" => "pip install pproxy, or set AIODUCT_PPROXY",
+        "gunicorn" => "pip install httpbin gunicorn, or set AIODUCT_GUNICORN",
+        "caddy" => "apt-get install caddy",
         _ => "see ../shared/PEERS.md",
     }
 }

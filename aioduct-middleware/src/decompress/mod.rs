@@ -1,0 +1,321 @@
+//! Decoding response bodies: gzip, deflate (zlib and raw), br and zstd, with async-compression.
+//!
+//! [`Decompression`] advertises the codings it can decode in `Accept-Encoding`, then decodes the
+//! body of each response whose `Content-Encoding` lists only those codings. The body streams:
+//! wire frames feed the decoder as they arrive and decoded chunks come out as they are produced;
+//! nothing is buffered whole.
+//!
+//! # Rules
+//!
+//! - **The caller's `Accept-Encoding` wins.** A request that already carries `Accept-Encoding`
+//!   (set on the request or as a client default header) is left alone, and so is its response:
+//!   the caller negotiated the coding and gets the bytes as sent, `Content-Encoding` intact, as
+//!   curl does without `--compressed`.
+//! - **Stacked codings** (`Content-Encoding: gzip, br`: gzip applied first, then br) are decoded
+//!   in reverse order, up to [`MAX_CODINGS`] in total; more is a decode error
+//!   ([`Error::is_decode`](aioduct_core::Error::is_decode)) returned instead of the response.
+//!   `identity` tokens are ignored.
+//! - **Unknown or disabled codings** (anything not advertised) leave the response undecoded,
+//!   headers included, as reqwest does: the caller can still read the raw bytes.
+//! - **Truncated, corrupt or trailing data** is an error while reading the body, never a short
+//!   body: each decoder must reach the end of its stream, and bytes after that end are refused.
+//!   gzip and zstd accept several concatenated members (frames), as their formats allow.
+//!   gzip, zlib and (when the sender adds one) zstd carry checksums; brotli and raw deflate do
+//!   not, so a corruption that keeps them well-formed cannot be noticed.
+//! - **deflate** is zlib-wrapped (RFC 9110); raw deflate, which some servers send instead, is
+//!   recognised from the first bytes and decoded too.
+//! - **Ceilings** against decompression bombs are off by default:
+//!   [`max_decoded_size`](Decompression::max_decoded_size) caps the decoded bytes and
+//!   [`max_ratio`](Decompression::max_ratio) the decoded/encoded ratio once 1 MiB has been
+//!   decoded. Crossing either is a decode error while reading.
+//! - A decoded response loses `Content-Encoding` and `Content-Length`. HEAD responses,
+//!   1xx/204/304 and empty bodies pass through untouched.
+
+mod body;
+
+use aioduct_core::{
+    Body, BoxFuture, Error, ErrorKind, Middleware, Next, Request, Response, Result,
+    http::{
+        HeaderValue, Method, StatusCode,
+        header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, GetAll},
+    },
+};
+use http_body::Body as _;
+
+use self::body::{DecodedBody, Limits};
+
+/// The most content codings decoded on one response; a response with more is an error.
+pub const MAX_CODINGS: usize = 5;
+
+/// A content coding this build can decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    #[cfg(feature = "gzip")]
+    Gzip,
+    #[cfg(feature = "deflate")]
+    Deflate,
+    #[cfg(feature = "brotli")]
+    Brotli,
+    #[cfg(feature = "zstd")]
+    Zstd,
+}
+
+impl Coding {
+    /// The coding a `Content-Encoding` token names, ignoring case (`x-gzip` is gzip).
+    fn from_token(token: &str) -> Option<Coding> {
+        let is = |name: &str| token.eq_ignore_ascii_case(name);
+        #[cfg(feature = "gzip")]
+        if is("gzip") || is("x-gzip") {
+            return Some(Coding::Gzip);
+        }
+        #[cfg(feature = "deflate")]
+        if is("deflate") {
+            return Some(Coding::Deflate);
+        }
+        #[cfg(feature = "brotli")]
+        if is("br") {
+            return Some(Coding::Brotli);
+        }
+        #[cfg(feature = "zstd")]
+        if is("zstd") {
+            return Some(Coding::Zstd);
+        }
+        let _ = is;
+        None
+    }
+}
+
+/// The decompression middleware; see the [module documentation](self) for its rules.
+///
+/// Every coding compiled into the build is on by default; switch them one by one.
+///
+/// ```
+/// use aioduct_middleware::decompress::Decompression;
+///
+/// // Every coding of the build, with ceilings against decompression bombs.
+/// let decompression = Decompression::new()
+///     .max_decoded_size(64 << 20)
+///     .max_ratio(200);
+/// # drop(decompression);
+/// assert!(!Decompression::none().is_enabled());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Decompression {
+    gzip: bool,
+    deflate: bool,
+    brotli: bool,
+    zstd: bool,
+    limits: Limits,
+    /// `Accept-Encoding` for what is on, kept in step by every setter.
+    accept: Option<HeaderValue>,
+}
+
+impl Default for Decompression {
+    fn default() -> Self {
+        Decompression::new()
+    }
+}
+
+impl Decompression {
+    /// Every coding of this build, no ceilings.
+    pub fn new() -> Self {
+        Decompression {
+            gzip: cfg!(feature = "gzip"),
+            deflate: cfg!(feature = "deflate"),
+            brotli: cfg!(feature = "brotli"),
+            zstd: cfg!(feature = "zstd"),
+            limits: Limits::default(),
+            accept: None,
+        }
+        .refresh()
+    }
+
+    /// No coding at all: requests get no `Accept-Encoding` and responses are not decoded.
+    pub fn none() -> Self {
+        Decompression {
+            gzip: false,
+            deflate: false,
+            brotli: false,
+            zstd: false,
+            limits: Limits::default(),
+            accept: None,
+        }
+    }
+
+    /// Decodes `gzip` (and `x-gzip`).
+    #[cfg(feature = "gzip")]
+    pub fn gzip(mut self, enabled: bool) -> Self {
+        self.gzip = enabled;
+        self.refresh()
+    }
+
+    /// Decodes `deflate`: zlib-wrapped, or raw deflate.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self, enabled: bool) -> Self {
+        self.deflate = enabled;
+        self.refresh()
+    }
+
+    /// Decodes `br` (brotli).
+    #[cfg(feature = "brotli")]
+    pub fn brotli(mut self, enabled: bool) -> Self {
+        self.brotli = enabled;
+        self.refresh()
+    }
+
+    /// Decodes `zstd`.
+    #[cfg(feature = "zstd")]
+    pub fn zstd(mut self, enabled: bool) -> Self {
+        self.zstd = enabled;
+        self.refresh()
+    }
+
+    /// Fails the body once more than `bytes` have been decoded.
+    pub fn max_decoded_size(mut self, bytes: u64) -> Self {
+        self.limits.max_size = Some(bytes);
+        self
+    }
+
+    /// Fails the body once, after the first MiB decoded, it has expanded more than `ratio` times
+    /// (decoded bytes / encoded bytes read so far).
+    pub fn max_ratio(mut self, ratio: u64) -> Self {
+        self.limits.max_ratio = Some(ratio);
+        self
+    }
+
+    /// True when at least one coding is on.
+    pub fn is_enabled(&self) -> bool {
+        self.accept.is_some()
+    }
+
+    /// The `Accept-Encoding` value this middleware sends, `None` when every coding is off.
+    pub fn accept_encoding(&self) -> Option<&HeaderValue> {
+        self.accept.as_ref()
+    }
+
+    fn refresh(mut self) -> Self {
+        let names = [
+            (self.gzip, "gzip"),
+            (self.deflate, "deflate"),
+            (self.brotli, "br"),
+            (self.zstd, "zstd"),
+        ];
+        let list: Vec<&str> = names
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        self.accept = (!list.is_empty()).then(|| HeaderValue::from_str(&list.join(", ")).unwrap());
+        self
+    }
+
+    fn enabled(&self, coding: Coding) -> bool {
+        match coding {
+            #[cfg(feature = "gzip")]
+            Coding::Gzip => self.gzip,
+            #[cfg(feature = "deflate")]
+            Coding::Deflate => self.deflate,
+            #[cfg(feature = "brotli")]
+            Coding::Brotli => self.brotli,
+            #[cfg(feature = "zstd")]
+            Coding::Zstd => self.zstd,
+        }
+    }
+
+    /// Replaces the body of `resp` by its decoded stream when its codings call for it.
+    fn decode(&self, resp: Response, head: bool) -> Result<Response> {
+        let status = resp.status();
+        if head
+            || status.is_informational()
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED
+            || resp.body().is_end_stream()
+        {
+            return Ok(resp);
+        }
+        let codings = match plan(resp.headers().get_all(CONTENT_ENCODING), self) {
+            Plan::Decode(codings) => codings,
+            Plan::AsIs => return Ok(resp),
+            Plan::TooMany(count) => {
+                return Err(Error::msg(
+                    ErrorKind::Decode,
+                    format!(
+                        "{count} content codings on the response; at most {MAX_CODINGS} are decoded"
+                    ),
+                ));
+            }
+        };
+        let (mut parts, body) = resp.into_parts();
+        parts.headers.remove(CONTENT_ENCODING);
+        parts.headers.remove(CONTENT_LENGTH);
+        let body = DecodedBody::new(body, codings, self.limits);
+        Ok(Response::from_parts(parts, Body::wrap(body)))
+    }
+}
+
+impl Middleware for Decompression {
+    fn handle<'a>(&'a self, mut req: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
+        let Some(accept) = &self.accept else {
+            return next.run(req);
+        };
+        if req.headers().contains_key(ACCEPT_ENCODING) {
+            return next.run(req);
+        }
+        req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
+        let head = req.method() == Method::HEAD;
+        let url = req.uri().clone();
+        Box::pin(async move {
+            let resp = next.run(req).await?;
+            self.decode(resp, head).map_err(|err| err.with_url(url))
+        })
+    }
+}
+
+/// What to do with a response, from its `Content-Encoding`.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Decode with these codings, in the order they were applied.
+    Decode(Vec<Coding>),
+    /// No coding, or one this middleware did not advertise: leave the response as it is.
+    AsIs,
+    /// More codings than [`MAX_CODINGS`].
+    TooMany(usize),
+}
+
+fn plan(values: GetAll<'_, HeaderValue>, config: &Decompression) -> Plan {
+    let mut codings = Vec::new();
+    let mut count = 0;
+    let mut unknown = false;
+    for value in values {
+        let Ok(value) = value.to_str() else {
+            unknown = true;
+            continue;
+        };
+        for token in value.split(',').map(str::trim) {
+            if token.is_empty() || token.eq_ignore_ascii_case("identity") {
+                continue;
+            }
+            count += 1;
+            match Coding::from_token(token) {
+                Some(coding) if config.enabled(coding) => codings.push(coding),
+                _ => unknown = true,
+            }
+        }
+    }
+    if count > MAX_CODINGS {
+        Plan::TooMany(count)
+    } else if unknown || codings.is_empty() {
+        Plan::AsIs
+    } else {
+        Plan::Decode(codings)
+    }
+}
+
+#[cfg(all(
+    test,
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+))]
+mod tests;

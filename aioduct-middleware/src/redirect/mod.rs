@@ -1,0 +1,311 @@
+//! Following redirects: 301, 302, 303, 307 and 308.
+//!
+//! [`Redirect`] sends the request, and while the answer is a redirect the [`Policy`] agrees to
+//! follow, sends the next hop through the rest of the chain:
+//!
+//! - **Method and body.** 303, and 301/302 after a POST, become a GET without body (HEAD stays
+//!   HEAD) and lose their content headers; 307 and 308 send the same method and body again. A
+//!   streamed body cannot be sent twice: following a 307/308 with one is an error.
+//! - **Credentials.** The first hop that leaves the origin (scheme, host or port differs)
+//!   removes `Authorization`, `Cookie`, `Proxy-Authorization`, `WWW-Authenticate`, every header
+//!   value marked [sensitive](http::HeaderValue::set_sensitive) and any header named with
+//!   [`Redirect::sensitive_header`]; they stay removed for the rest of the chain, and the
+//!   [`RedirectContext`] of every later hop says so, so auth and netrc middleware add none.
+//!   User information in a `Location` is dropped, never sent.
+//! - **Referer.** Each hop carries the previous URL as `Referer`; only its origin when the hop
+//!   leaves the origin, and none from https to http (the browsers' default policy).
+//! - **Checks.** A `Location` that is not a valid http(s) URL, a loop, too many hops and, with
+//!   [`Redirect::https_only`], any non-https URL end the request with an error for which
+//!   `is_redirect()` holds, carrying the URL concerned.
+//!
+//! Every hop carries a [`RedirectContext`] in its extensions; the first request carries none.
+//! The final response comes back as the transport gave it, so its URL is the last hop's.
+
+mod location;
+mod policy;
+
+pub use policy::{Action, Attempt, Policy};
+
+use aioduct_core::{
+    Body, BoxFuture, Error, ErrorKind, Middleware, Next, Request, Response, Result,
+};
+use http::{
+    HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri,
+    header::{
+        AUTHORIZATION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_LOCATION,
+        CONTENT_TYPE, COOKIE, HOST, LOCATION, PROXY_AUTHORIZATION, REFERER, TRANSFER_ENCODING,
+        WWW_AUTHENTICATE,
+    },
+    uri::Scheme,
+};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+
+use crate::{RedirectContext, same_origin};
+use policy::ActionKind;
+
+/// The credential headers removed on a cross-origin hop.
+const CREDENTIALS: [HeaderName; 4] = [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE];
+
+/// The headers that describe a body, removed with it.
+const CONTENT_HEADERS: [HeaderName; 6] = [
+    CONTENT_TYPE,
+    CONTENT_LENGTH,
+    CONTENT_ENCODING,
+    CONTENT_LANGUAGE,
+    CONTENT_LOCATION,
+    TRANSFER_ENCODING,
+];
+
+/// The most body bytes of a redirect response read before it is dropped: reading a short body
+/// to its end lets the connection be reused.
+const DRAIN_LIMIT: u64 = 64 * 1024;
+
+/// The redirect middleware.
+///
+/// ```
+/// use aioduct_middleware::redirect::{Policy, Redirect};
+///
+/// let redirect = Redirect::new(Policy::limited(5))
+///     .https_only(true)
+///     .sensitive_header(http::HeaderName::from_static("x-api-key"));
+/// # drop(redirect);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Redirect {
+    policy: Policy,
+    https_only: bool,
+    referer: bool,
+    sensitive: Vec<HeaderName>,
+}
+
+impl Redirect {
+    /// Follows redirects as `policy` says (a request may carry its own [`Policy`] in its
+    /// extensions, which wins).
+    pub fn new(policy: Policy) -> Self {
+        Redirect {
+            policy,
+            https_only: false,
+            referer: true,
+            sensitive: Vec::new(),
+        }
+    }
+
+    /// Refuses any non-https URL: the first request's (a builder error) and every redirect
+    /// target's (a redirect error).
+    pub fn https_only(mut self, enabled: bool) -> Self {
+        self.https_only = enabled;
+        self
+    }
+
+    /// Whether hops carry a `Referer` (on by default).
+    pub fn referer(mut self, enabled: bool) -> Self {
+        self.referer = enabled;
+        self
+    }
+
+    /// Also removes `name` on a cross-origin hop, for credentials in a header of the caller's
+    /// own (an API key).
+    pub fn sensitive_header(mut self, name: HeaderName) -> Self {
+        self.sensitive.push(name);
+        self
+    }
+
+    async fn follow(&self, req: Request, next: Next<'_>) -> Result<Response> {
+        if self.https_only && req.uri().scheme() != Some(&Scheme::HTTPS) {
+            return Err(Error::msg(
+                ErrorKind::Builder,
+                "https_only is set and the URL is not https",
+            )
+            .with_url(req.uri().clone()));
+        }
+        let policy = req
+            .extensions()
+            .get::<Policy>()
+            .unwrap_or(&self.policy)
+            .clone();
+        if policy.is_none() {
+            return next.run(req).await;
+        }
+
+        // A body held in memory can be sent again on a 307/308; a stream cannot.
+        let mut replay = req.body().try_clone();
+        let first_url = req.uri().clone();
+        let mut visited = vec![first_url.clone()];
+        let mut credentials_stripped = false;
+        let mut current = req;
+        loop {
+            let method = current.method().clone();
+            let url = current.uri().clone();
+            let version = current.version();
+            let mut headers = current.headers().clone();
+            let mut extensions = current.extensions().clone();
+
+            let response = next.run(current).await?;
+            let status = response.status();
+            if !is_redirect(status) {
+                return Ok(response);
+            }
+            let Some(location) = response.headers().get(LOCATION) else {
+                return Ok(response);
+            };
+            let next_url = location::resolve(&url, location.as_bytes()).map_err(|refusal| {
+                Error::msg(ErrorKind::Redirect, refusal).with_url(url.clone())
+            })?;
+            let refuse = |message: &str| {
+                Error::msg(ErrorKind::Redirect, message.to_owned()).with_url(next_url.clone())
+            };
+            if self.https_only && next_url.scheme() != Some(&Scheme::HTTPS) {
+                return Err(refuse(
+                    "https_only is set and the redirect target is not https",
+                ));
+            }
+            let attempt = Attempt {
+                status,
+                next: &next_url,
+                previous: &visited,
+            };
+            match policy.decide(attempt).kind {
+                ActionKind::Follow => {}
+                ActionKind::Stop => return Ok(response),
+                ActionKind::Error(source) => {
+                    return Err(Error::new(ErrorKind::Redirect, Some(source)).with_url(next_url));
+                }
+            }
+
+            let keeps_body = match status {
+                StatusCode::SEE_OTHER => false,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => method != Method::POST,
+                _ => true,
+            };
+            let (method, body) = if keeps_body {
+                let body = replay.as_ref().and_then(Body::try_clone).ok_or_else(|| {
+                    refuse("the request body is a stream and cannot be sent again to follow the redirect")
+                })?;
+                (method, body)
+            } else {
+                for name in &CONTENT_HEADERS {
+                    headers.remove(name);
+                }
+                replay = Some(Body::empty());
+                let method = if method == Method::HEAD {
+                    Method::HEAD
+                } else {
+                    Method::GET
+                };
+                (method, Body::empty())
+            };
+
+            if !same_origin(&url, &next_url) {
+                self.strip_credentials(&mut headers);
+                credentials_stripped = true;
+            }
+            if url.authority() != next_url.authority() {
+                headers.remove(HOST);
+            }
+            if self.referer {
+                match referer(&url, &next_url) {
+                    Some(value) => headers.insert(REFERER, value),
+                    None => headers.remove(REFERER),
+                };
+            }
+
+            discard(response.into_body()).await;
+
+            visited.push(next_url.clone());
+            extensions.insert(RedirectContext {
+                first_url: first_url.clone(),
+                previous_url: url,
+                hops: visited.len() - 1,
+                credentials_stripped,
+            });
+            let mut hop = http::Request::new(body);
+            *hop.method_mut() = method;
+            *hop.uri_mut() = next_url;
+            *hop.version_mut() = version;
+            *hop.headers_mut() = headers;
+            *hop.extensions_mut() = extensions;
+            current = hop;
+        }
+    }
+
+    fn strip_credentials(&self, headers: &mut HeaderMap) {
+        for name in CREDENTIALS.iter().chain(&self.sensitive) {
+            headers.remove(name);
+        }
+        let marked: Vec<HeaderName> = headers
+            .iter()
+            .filter(|(_, value)| value.is_sensitive())
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in marked {
+            headers.remove(name);
+        }
+    }
+}
+
+impl Default for Redirect {
+    /// `Redirect::new(Policy::default())`.
+    fn default() -> Self {
+        Redirect::new(Policy::default())
+    }
+}
+
+impl Middleware for Redirect {
+    fn handle<'a>(&'a self, req: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
+        Box::pin(self.follow(req, next))
+    }
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    )
+}
+
+/// The `Referer` for a hop from `from` to `to` ("strict-origin-when-cross-origin"): the whole
+/// URL within an origin, the origin alone across origins, nothing from https to http.
+fn referer(from: &Uri, to: &Uri) -> Option<HeaderValue> {
+    if from.scheme() == Some(&Scheme::HTTPS) && to.scheme() != Some(&Scheme::HTTPS) {
+        return None;
+    }
+    let scheme = from.scheme_str()?;
+    let authority = from.authority()?.as_str();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let value = if same_origin(from, to) {
+        let path = from.path_and_query().map_or("/", |pq| pq.as_str());
+        format!("{scheme}://{host_port}{path}")
+    } else {
+        format!("{scheme}://{host_port}/")
+    };
+    HeaderValue::try_from(value).ok()
+}
+
+/// Drops a redirect response's body, first reading a short one to its end so that the
+/// connection can serve the next hop: a body of known length up to [`DRAIN_LIMIT`] is read
+/// whole; of unknown length, only what has already arrived, up to the same limit.
+async fn discard(mut body: Body) {
+    let known_short = body.size_hint().upper().is_some_and(|n| n <= DRAIN_LIMIT);
+    let mut read = 0u64;
+    while !body.is_end_stream() && read <= DRAIN_LIMIT {
+        let frame = if known_short {
+            Some(body.frame().await)
+        } else {
+            futures_lite::future::poll_once(body.frame()).await
+        };
+        match frame {
+            Some(Some(Ok(frame))) => {
+                read += frame.data_ref().map_or(0, |data| data.len() as u64);
+            }
+            _ => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
