@@ -2,9 +2,32 @@
 
 use std::sync::{Arc, Mutex};
 
-use aioduct::core::{BoxFuture, Next, Request, Response as CoreResponse};
+use aioduct::core::{BoxFuture, Middleware, Next, Request, Response as CoreResponse};
 
 use super::*;
+
+/// Records the `Content-Encoding` of each response as the transport returns it.
+#[derive(Default)]
+struct RecordCoding(Arc<Mutex<Vec<String>>>);
+
+impl Middleware for RecordCoding {
+    fn handle<'a>(
+        &'a self,
+        req: Request,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, aioduct::Result<CoreResponse>> {
+        Box::pin(async move {
+            let resp = next.run(req).await?;
+            let coding = resp
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap_or("?").to_owned())
+                .unwrap_or_default();
+            self.0.lock().unwrap().push(coding);
+            Ok(resp)
+        })
+    }
+}
 
 #[tokio::test]
 async fn zstd_bodies_are_decoded() {
@@ -16,23 +39,8 @@ async fn zstd_bodies_are_decoded() {
     let caddy = peers::caddy(move |site| std::fs::write(site.join("data.txt"), &written).unwrap());
 
     // User middleware sits inside decompression: it sees the coding on the wire.
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let record = {
-        let seen = seen.clone();
-        move |req: Request, next: Next<'_>| -> BoxFuture<'_, aioduct::Result<CoreResponse>> {
-            let seen = seen.clone();
-            Box::pin(async move {
-                let resp = next.run(req).await?;
-                let coding = resp
-                    .headers()
-                    .get("content-encoding")
-                    .map(|v| v.to_str().unwrap_or("?").to_owned())
-                    .unwrap_or_default();
-                seen.lock().unwrap().push(coding);
-                Ok(resp)
-            })
-        }
-    };
+    let record = RecordCoding::default();
+    let seen = record.0.clone();
     let client = Client::<TokioRuntime>::builder()
         .no_proxy()
         .gzip(false)
