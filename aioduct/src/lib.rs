@@ -106,7 +106,9 @@ pub use aioduct_tls as tls;
     feature = "json",
     feature = "rustls",
     feature = "smol",
-    feature = "blocking"
+    feature = "blocking",
+    feature = "cookies",
+    feature = "gzip"
 ))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

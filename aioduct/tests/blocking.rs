@@ -144,3 +144,42 @@ fn calling_inside_an_async_runtime_panics_with_a_clear_message() {
         .unwrap_or_default();
     assert!(message.contains("inside an async runtime"), "{message}");
 }
+
+#[cfg(feature = "cookies")]
+#[test]
+fn follows_a_redirect_and_keeps_cookies_across_requests() {
+    let server = Server::http1(|req| async move {
+        if req.uri().path() == "/login" {
+            let mut reply = text(302, "");
+            let headers = reply.headers_mut();
+            headers.insert("location", "/home".parse().unwrap());
+            headers.insert("set-cookie", "session=abc; Path=/".parse().unwrap());
+            return reply;
+        }
+        let cookie = req
+            .headers()
+            .get("cookie")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        text(200, format!("{} cookie={cookie}", req.uri().path()))
+    });
+    let client = Client::builder()
+        .cookie_store(true)
+        .max_redirects(3)
+        .build()
+        .unwrap();
+    let resp = client.get(server.url("/login")).unwrap().send().unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.url().path(), "/home");
+    assert_eq!(resp.text().unwrap(), "/home cookie=session=abc");
+
+    let body = client.get(server.url("/me")).unwrap().send().unwrap();
+    assert_eq!(body.text().unwrap(), "/me cookie=session=abc");
+
+    // Without a jar nothing is kept, and with redirects off the 302 comes back as it is.
+    let plain = Client::builder().max_redirects(0).build().unwrap();
+    let resp = plain.get(server.url("/login")).unwrap().send().unwrap();
+    assert_eq!(resp.status(), 302);
+    let body = plain.get(server.url("/me")).unwrap().send().unwrap();
+    assert_eq!(body.text().unwrap(), "/me cookie=");
+}

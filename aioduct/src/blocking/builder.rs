@@ -3,6 +3,12 @@
 use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use aioduct_core::{Body, BoxError, Resolve};
+use aioduct_middleware::{
+    hsts::HstsStore,
+    limit::{BandwidthLimiter, RateLimiter},
+    netrc::Netrc,
+    retry::RetryPolicy,
+};
 use aioduct_rt_tokio::TokioRuntime;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Version};
@@ -93,6 +99,53 @@ impl ClientBuilder {
         http2(config: Http2Config);
         /// See [`crate::ClientBuilder::max_redirects`].
         max_redirects(max: usize);
+        /// See [`crate::ClientBuilder::redirect`].
+        redirect(policy: crate::redirect::Policy);
+        /// See [`crate::ClientBuilder::https_only`].
+        https_only(enabled: bool);
+        /// See [`crate::ClientBuilder::hsts`].
+        hsts(store: HstsStore);
+        /// See [`crate::ClientBuilder::cookie_jar`].
+        #[cfg(feature = "cookies")]
+        cookie_jar(jar: aioduct_middleware::cookies::CookieJar);
+        /// See [`crate::ClientBuilder::cookie_store`].
+        #[cfg(feature = "cookies")]
+        cookie_store(enabled: bool);
+        /// See [`crate::ClientBuilder::gzip`].
+        #[cfg(feature = "gzip")]
+        gzip(enabled: bool);
+        /// See [`crate::ClientBuilder::deflate`].
+        #[cfg(feature = "deflate")]
+        deflate(enabled: bool);
+        /// See [`crate::ClientBuilder::brotli`].
+        #[cfg(feature = "brotli")]
+        brotli(enabled: bool);
+        /// See [`crate::ClientBuilder::zstd`].
+        #[cfg(feature = "zstd")]
+        zstd(enabled: bool);
+        /// See [`crate::ClientBuilder::decompression`].
+        #[cfg(any(
+            feature = "gzip",
+            feature = "deflate",
+            feature = "brotli",
+            feature = "zstd"
+        ))]
+        decompression(decompression: aioduct_middleware::decompress::Decompression);
+        /// See [`crate::ClientBuilder::retry`].
+        retry(policy: RetryPolicy);
+        /// See [`crate::ClientBuilder::rate_limit`].
+        rate_limit(limiter: RateLimiter);
+        /// See [`crate::ClientBuilder::max_download_speed`].
+        max_download_speed(bytes_per_sec: u64);
+        /// See [`crate::ClientBuilder::bandwidth_limit`].
+        bandwidth_limit(limiter: BandwidthLimiter);
+        /// See [`crate::ClientBuilder::netrc`].
+        netrc(netrc: Netrc);
+    }
+
+    /// See [`crate::ClientBuilder::digest_auth`].
+    pub fn digest_auth(self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.map(|inner| inner.digest_auth(user, password))
     }
 
     /// See [`crate::ClientBuilder::local_address`].
@@ -195,6 +248,12 @@ impl RequestBuilder {
             inner: self.inner.json(value)?,
             driver: self.driver,
         })
+    }
+
+    /// See [`crate::RequestBuilder::extension`]: a [`redirect::Policy`](crate::redirect::Policy)
+    /// or a [`RetryPolicy`] for this request only.
+    pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
+        self.map(|inner| inner.extension(value))
     }
 
     /// See [`crate::RequestBuilder::body`].
