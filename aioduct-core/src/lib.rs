@@ -37,10 +37,7 @@ pub use resolve::{Addrs, Name, Resolve, Resolving};
 pub use runtime::{Runtime, Spawn, TcpOptions};
 pub use timings::Timings;
 
-/// The I/O traits byte streams implement, re-exported from `futures-io`.
-pub mod io {
-    pub use futures_io::{AsyncRead, AsyncWrite};
-}
+pub mod io;
 
 /// A request as middleware and transports see it.
 pub type Request = http::Request<Body>;

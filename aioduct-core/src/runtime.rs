@@ -55,6 +55,9 @@ use crate::{Addrs, Name};
 ///     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> { match *self {} }
 /// }
 ///
+/// // SAFETY: the default method, which initializes what it reads into.
+/// unsafe impl aioduct_core::io::ReadUninit for Never {}
+///
 /// impl Runtime for NoNetwork {
 ///     type TcpStream = Never;
 ///     type Sleep = std::future::Pending<()>;
@@ -75,7 +78,7 @@ use crate::{Addrs, Name};
 /// ```
 pub trait Runtime: Sized + Send + Sync + 'static {
     /// A connected TCP stream.
-    type TcpStream: AsyncRead + AsyncWrite + Unpin + 'static;
+    type TcpStream: AsyncRead + AsyncWrite + crate::io::ReadUninit + Unpin + 'static;
 
     /// The future returned by [`Runtime::sleep`].
     type Sleep: Future<Output = ()> + 'static;

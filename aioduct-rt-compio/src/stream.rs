@@ -80,6 +80,10 @@ impl CompioStream {
     }
 }
 
+// SAFETY: the default method, which initializes what it reads into. Reads are copies out of
+// compio's own buffer, which io_uring fills.
+unsafe impl aioduct_core::io::ReadUninit for CompioStream {}
+
 impl AsyncRead for CompioStream {
     fn poll_read(
         mut self: Pin<&mut Self>,

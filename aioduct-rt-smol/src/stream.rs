@@ -65,6 +65,24 @@ impl AsyncRead for SmolStream {
     }
 }
 
+// SAFETY: `recv` (through socket2) reports how many bytes the kernel wrote into `buf`.
+unsafe impl aioduct_core::io::ReadUninit for SmolStream {
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        // async-io's own read loop: try, and wait for readiness only on `WouldBlock`.
+        loop {
+            match socket2::SockRef::from(self.inner.get_ref()).recv(buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                result => return Poll::Ready(result),
+            }
+            ready!(self.inner.poll_readable(cx))?;
+        }
+    }
+}
+
 impl AsyncWrite for SmolStream {
     fn poll_write(
         mut self: Pin<&mut Self>,

@@ -59,6 +59,22 @@ impl AsyncRead for TokioStream {
     }
 }
 
+// SAFETY: tokio's `ReadBuf` tracks what the socket read wrote; `n` is its filled length.
+unsafe impl aioduct_core::io::ReadUninit for TokioStream {
+    fn poll_read_uninit(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let mut buf = ReadBuf::uninit(buf);
+        match Pin::new(&mut self.inner).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+            Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 impl AsyncWrite for TokioStream {
     fn poll_write(
         mut self: Pin<&mut Self>,

@@ -2,12 +2,17 @@
 
 use std::{
     io::{self, IoSlice, IoSliceMut},
+    mem::MaybeUninit,
     pin::Pin,
     task::{Context, Poll},
     time::Instant,
 };
 
-use aioduct_core::{Connected, Connector, Error, ErrorKind, http::Uri};
+use aioduct_core::{
+    Connected, Connector, Error, ErrorKind,
+    http::Uri,
+    io::{ReadUninit, poll_read_zeroed},
+};
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_rustls::client::TlsStream;
 
@@ -131,6 +136,21 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<Io> {
         match self.get_mut() {
             MaybeTls::Plain(io) => Pin::new(io).poll_read_vectored(cx, bufs),
             MaybeTls::Tls(stream) => Pin::new(&mut **stream).poll_read_vectored(cx, bufs),
+        }
+    }
+}
+
+// SAFETY: a plain stream reads as the stream inside does (whose `ReadUninit` promises the
+// same); a TLS stream takes the default, which initializes what it reads into.
+unsafe impl<Io: AsyncRead + AsyncWrite + ReadUninit + Unpin> ReadUninit for MaybeTls<Io> {
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            MaybeTls::Plain(io) => Pin::new(io).poll_read_uninit(cx, buf),
+            MaybeTls::Tls(stream) => poll_read_zeroed(Pin::new(&mut **stream), cx, buf),
         }
     }
 }

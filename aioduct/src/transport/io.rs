@@ -6,7 +6,8 @@ use std::{
     task::{Context, Poll},
 };
 
-use futures_io::{AsyncRead, AsyncWrite};
+use aioduct_core::io::ReadUninit;
+use futures_io::AsyncWrite;
 use hyper::rt::ReadBufCursor;
 
 /// The most bytes offered to one read. hyper hands out its whole spare buffer, which futures-io
@@ -19,10 +20,11 @@ const MIN_READ: usize = 4 * 1024;
 
 /// A futures-io stream seen by hyper.
 ///
-/// Every read zeroes the part of hyper's buffer it offers (futures-io reads into initialized
-/// memory), so the offer follows the traffic: it doubles while reads fill it and falls back
-/// towards what the last read returned. Small request/response exchanges zero a few KiB per
-/// read instead of 64 KiB; a download still reads 64 KiB at a time.
+/// Reads go through [`ReadUninit`]: plain TCP on tokio and smol reads straight into hyper's
+/// uninitialized buffer; other streams (TLS, compio's) zero the part offered first. So the offer
+/// follows the traffic: it doubles while reads fill it and falls back towards what the last read
+/// returned. Small exchanges zero a few KiB per read instead of 64 KiB; a download still reads
+/// 64 KiB at a time.
 #[derive(Debug)]
 pub(crate) struct HyperIo<T> {
     inner: T,
@@ -47,15 +49,16 @@ impl<T> HyperIo<T> {
     }
 }
 
-impl<T: AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
+impl<T: ReadUninit + Unpin> hyper::rt::Read for HyperIo<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let len = buf.remaining().min(self.offer);
-        let dst = buf.initialize_unfilled_to(len);
-        let n = match Pin::new(&mut self.inner).poll_read(cx, dst) {
+        // SAFETY: nothing here de-initializes bytes; the stream only writes into them.
+        let spare = unsafe { buf.as_mut() };
+        let len = spare.len().min(self.offer);
+        let n = match Pin::new(&mut self.inner).poll_read_uninit(cx, &mut spare[..len]) {
             Poll::Ready(Ok(n)) => n.min(len),
             Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
             Poll::Pending => return Poll::Pending,
@@ -63,8 +66,7 @@ impl<T: AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
         if len > 0 {
             self.adapt(n, len);
         }
-        // SAFETY: the first `len` unfilled bytes were initialized by `initialize_unfilled_to`,
-        // and `n <= len`.
+        // SAFETY: `ReadUninit` promises that the first `n` bytes it reports were written.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }

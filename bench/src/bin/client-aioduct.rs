@@ -1,7 +1,8 @@
 //! The benchmark's aioduct client: `--runtime tokio|smol|compio` (tokio by default).
 //!
-//! aioduct does not follow redirects yet: the driver follows them by hand for it, and the report
-//! marks that figure `manual`. It does not decode gzip yet either: that scenario is skipped.
+//! Redirects and gzip are aioduct's built-in middleware, on tokio and smol. compio has no
+//! middleware (its request futures are `!Send`): there the driver follows redirects by hand, the
+//! report marks that figure `manual`, and the gzip scenario is skipped.
 
 use aioduct::{
     Client, HttpRuntime,
@@ -67,6 +68,19 @@ impl<R: HttpRuntime> BenchClient for Aioduct<R> {
             body: Some(body),
         })
     }
+
+    fn follows_redirects(&self) -> bool {
+        has_middleware::<R>()
+    }
+
+    fn decodes_gzip(&self) -> bool {
+        has_middleware::<R>()
+    }
+}
+
+/// Whether runtime `R` runs aioduct's middleware: every runtime here but compio.
+fn has_middleware<R>() -> bool {
+    !std::any::type_name::<R>().ends_with("CompioRuntime")
 }
 
 fn main() {
