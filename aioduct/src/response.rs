@@ -38,7 +38,7 @@ enum Payload {
 /// What a response carries through middleware in its extensions, so that [`Response`] keeps its
 /// URL, peer and timings on the way back.
 #[derive(Debug, Clone)]
-struct Meta {
+pub(crate) struct Meta {
     url: Uri,
     remote_addr: Option<SocketAddr>,
     timings: Timings,
@@ -63,11 +63,12 @@ impl Response {
         }
     }
 
-    /// A response that came back through middleware; `url` is used when no transport response
-    /// stands behind it (a middleware answered by itself).
-    pub(crate) fn from_http(response: http::Response<Body>, url: Uri) -> Self {
+    /// A response that came back through middleware, with the metadata of the chain's last
+    /// exchange (`last`) or, failing that, what its extensions carry; `url` is used when no
+    /// transport response stands behind it (a middleware answered by itself).
+    pub(crate) fn from_http(response: http::Response<Body>, url: Uri, last: Option<Meta>) -> Self {
         let (mut head, body) = response.into_parts();
-        let meta = head.extensions.remove::<Meta>().unwrap_or(Meta {
+        let meta = head.extensions.remove::<Meta>().or(last).unwrap_or(Meta {
             url,
             remote_addr: None,
             timings: Timings::default(),
@@ -212,7 +213,14 @@ impl Response {
     /// The URL, peer address and timings ride along in the extensions, so a response turned back
     /// into a [`Response`] by the client keeps them.
     pub fn into_http(self) -> http::Response<Body> {
-        let mut head = self.head;
+        let (mut response, meta) = self.split_meta();
+        response.extensions_mut().insert(meta);
+        response
+    }
+
+    /// The response as an `http::Response`, and its URL, peer and timings beside it (cheaper
+    /// than an extension, for the client's own middleware chain).
+    pub(crate) fn split_meta(self) -> (http::Response<Body>, Meta) {
         let (body, shared_total) = match self.body {
             Payload::Transport(mut body) => {
                 let total = body.share_total();
@@ -220,13 +228,13 @@ impl Response {
             }
             Payload::Dyn(body) => (body, self.shared_total),
         };
-        head.extensions.insert(Meta {
+        let meta = Meta {
             url: self.url,
             remote_addr: self.remote_addr,
             timings: self.timings,
             shared_total,
-        });
-        http::Response::from_parts(head, body)
+        };
+        (http::Response::from_parts(self.head, body), meta)
     }
 
     /// The value of the `Content-Type` header, if it is valid text.

@@ -6,8 +6,8 @@ use std::{future::Future, pin::Pin};
 use aioduct_core::{Body, BoxFuture};
 
 use crate::{
-    Client, Error, HttpRuntime, Response, body::BoxSleep, request::RequestOptions,
-    transport::RuntimeGlue,
+    Client, Error, HttpRuntime, Response, body::BoxSleep, client::MetaSlot,
+    request::RequestOptions, transport::RuntimeGlue,
 };
 
 /// A boxed request future that can move between threads.
@@ -28,6 +28,7 @@ pub trait SendRuntime: HttpRuntime {
         client: &'a Client<Self>,
         request: http::Request<Body>,
         options: RequestOptions,
+        last: &'a MetaSlot,
     ) -> BoxFuture<'a, Result<http::Response<Body>, Error>>;
 }
 
@@ -45,10 +46,15 @@ macro_rules! send_runtime {
                 client: &'a Client<Self>,
                 request: http::Request<Body>,
                 options: RequestOptions,
+                last: &'a MetaSlot,
             ) -> BoxFuture<'a, Result<http::Response<Body>, Error>> {
                 Box::pin(async move {
                     let response = client.exchange(request, options).await?;
-                    Ok(response.into_http())
+                    let (response, meta) = response.split_meta();
+                    *last
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(meta);
+                    Ok(response)
                 })
             }
         }

@@ -131,7 +131,8 @@ impl Redirect {
         // A body held in memory can be sent again on a 307/308; a stream cannot.
         let mut replay = req.body().try_clone();
         let first_url = req.uri().clone();
-        let mut visited = vec![first_url.clone()];
+        // The URLs of the chain, filled at the first redirect: most requests have none.
+        let mut visited: Vec<Uri> = Vec::new();
         let mut credentials_stripped = false;
         let mut current = req;
         loop {
@@ -159,6 +160,9 @@ impl Redirect {
                 return Err(refuse(
                     "https_only is set and the redirect target is not https",
                 ));
+            }
+            if visited.is_empty() {
+                visited.push(first_url.clone());
             }
             let attempt = Attempt {
                 status,

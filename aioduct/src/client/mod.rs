@@ -171,6 +171,7 @@ impl<R: HttpRuntime> Client<R> {
             client: self,
             options,
             transport: chain.transport,
+            last: MetaSlot::default(),
         };
         let run = Next::new(&chain.list, &endpoint).run(request);
         let response = match limit {
@@ -179,7 +180,11 @@ impl<R: HttpRuntime> Client<R> {
                 Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
             })??,
         };
-        Ok(Response::from_http(response, url))
+        let last = endpoint
+            .last
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(Response::from_http(response, url, last))
     }
 
     /// One request on the transport: no middleware.
@@ -243,11 +248,18 @@ pub(crate) fn runtime_timer<R: crate::transport::RuntimeGlue + 'static>()
 
 /// Sends one request on a client's transport, boxed as a `Send` future. Only runtimes whose
 /// request futures are `Send` have one ([`SendRuntime`](crate::SendRuntime)); middleware needs it.
+///
+/// The URL, peer and timings of the exchange go to the slot, beside the response: the response
+/// a chain returns carries those of the chain's last exchange.
 pub(crate) type TransportFn<R> = for<'a> fn(
     &'a Client<R>,
     http::Request<Body>,
     RequestOptions,
+    &'a MetaSlot,
 ) -> BoxFuture<'a, Result<http::Response<Body>, Error>>;
+
+/// Where the transport leaves the metadata of the last exchange of a chain.
+pub(crate) type MetaSlot = std::sync::Mutex<Option<crate::response::Meta>>;
 
 /// The middleware of a client, and how its last link reaches the transport.
 struct Chain<R: HttpRuntime> {
@@ -260,6 +272,7 @@ struct TransportEndpoint<'c, R: HttpRuntime> {
     client: &'c Client<R>,
     options: RequestOptions,
     transport: TransportFn<R>,
+    last: MetaSlot,
 }
 
 impl<R: HttpRuntime> Endpoint for TransportEndpoint<'_, R> {
@@ -267,6 +280,6 @@ impl<R: HttpRuntime> Endpoint for TransportEndpoint<'_, R> {
         &self,
         request: http::Request<Body>,
     ) -> BoxFuture<'_, Result<http::Response<Body>, Error>> {
-        (self.transport)(self.client, request, self.options)
+        (self.transport)(self.client, request, self.options, &self.last)
     }
 }

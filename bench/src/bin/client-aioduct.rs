@@ -19,7 +19,12 @@ struct Aioduct<R: HttpRuntime> {
 impl<R: HttpRuntime> BenchClient for Aioduct<R> {
     fn build(flavor: Flavor, ca_pem: &[u8]) -> Result<Self, String> {
         let ca = Certificate::from_pem(ca_pem).map_err(|e| e.to_string())?;
-        let builder = Client::<R>::builder().tls(RustlsConnector::with_extra_roots(&[ca]));
+        // Only the server's CA, as the reqwest and hyper-util clients are given.
+        let tls = RustlsConnector::builder()
+            .add_root_certificate(ca)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let builder = Client::<R>::builder().no_proxy().tls(tls);
         let builder = match flavor {
             Flavor::Http1 | Flavor::Tls => builder,
             Flavor::H2c => builder.http2_prior_knowledge(),
