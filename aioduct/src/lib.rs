@@ -108,7 +108,9 @@ pub use aioduct_tls as tls;
     feature = "smol",
     feature = "blocking",
     feature = "cookies",
-    feature = "gzip"
+    feature = "gzip",
+    feature = "hsts",
+    feature = "digest-auth"
 ))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

@@ -1,5 +1,7 @@
 //! Basic and bearer helpers, and Digest (RFC 7616) against a server that checks each answer.
 
+#![cfg(feature = "digest-auth")]
+
 mod support;
 
 use std::sync::{Arc, Mutex};

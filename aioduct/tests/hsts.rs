@@ -1,6 +1,6 @@
 //! HSTS end to end: learning from https responses, upgrading http URLs (redirect hops and
 //! pooled connections included), ignoring STS over http, max-age=0, trailing-dot hosts.
-#![cfg(feature = "rustls")]
+#![cfg(all(feature = "rustls", feature = "hsts"))]
 
 mod support;
 

@@ -104,7 +104,7 @@ const FACADE_SMOL_NO_TLS_TESTS: &[&str] =
 /// Every feature with the ring provider: every runtime runs the end-to-end suite.
 const FACADE_ALL_RING: &[&str] = &[
     "--features",
-    "tokio,smol,compio,json,rustls-ring,blocking,tower,hickory-dns,doh,dot,cookies,gzip,deflate,brotli,zstd",
+    "tokio,smol,compio,json,rustls-ring,blocking,tower,hickory-dns,doh,dot,hsts,digest-auth,cookies,gzip,deflate,brotli,zstd",
 ];
 const FACADE_AWS_LC: &[&str] = &["--features", "tokio,json,rustls-aws-lc-rs"];
 const FACADE_AWS_LC_NATIVE: &[&str] = &[
@@ -140,7 +140,7 @@ pub fn test_feature_sets(package: &str) -> &'static [&'static [&'static str]] {
 /// The facade features the quick tests and the docs use, for a whole-workspace invocation.
 const WORKSPACE_FEATURES: &[&str] = &[
     "--features",
-    "aioduct/json,aioduct/rustls-ring,aioduct/smol,aioduct/compio,aioduct/blocking,aioduct/tower,aioduct/hickory-dns,aioduct/cookies,aioduct/gzip,aioduct/deflate,aioduct/brotli,aioduct/zstd",
+    "aioduct/json,aioduct/rustls-ring,aioduct/smol,aioduct/compio,aioduct/blocking,aioduct/tower,aioduct/hickory-dns,aioduct/hsts,aioduct/digest-auth,aioduct/cookies,aioduct/gzip,aioduct/deflate,aioduct/brotli,aioduct/zstd",
 ];
 
 /// Intra-doc links that do not resolve fail the docs step.

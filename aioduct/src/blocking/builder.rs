@@ -3,8 +3,9 @@
 use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use aioduct_core::{Body, BoxError, Resolve};
+#[cfg(feature = "hsts")]
+use aioduct_middleware::hsts::HstsStore;
 use aioduct_middleware::{
-    hsts::HstsStore,
     limit::{BandwidthLimiter, RateLimiter},
     netrc::Netrc,
     retry::RetryPolicy,
@@ -104,6 +105,7 @@ impl ClientBuilder {
         /// See [`crate::ClientBuilder::https_only`].
         https_only(enabled: bool);
         /// See [`crate::ClientBuilder::hsts`].
+        #[cfg(feature = "hsts")]
         hsts(store: HstsStore);
         /// See [`crate::ClientBuilder::cookie_jar`].
         #[cfg(feature = "cookies")]
@@ -144,6 +146,7 @@ impl ClientBuilder {
     }
 
     /// See [`crate::ClientBuilder::digest_auth`].
+    #[cfg(feature = "digest-auth")]
     pub fn digest_auth(self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.map(|inner| inner.digest_auth(user, password))
     }

@@ -11,6 +11,7 @@ mod cookies;
     feature = "zstd"
 ))]
 mod decompress;
+#[cfg(feature = "hsts")]
 mod hsts;
 mod limit;
 mod retry;

@@ -1,9 +1,8 @@
 //! Client settings for the auth and netrc middleware.
 
-use aioduct_middleware::{
-    auth::DigestAuth,
-    netrc::{Netrc, NetrcAuth},
-};
+#[cfg(feature = "digest-auth")]
+use aioduct_middleware::auth::DigestAuth;
+use aioduct_middleware::netrc::{Netrc, NetrcAuth};
 
 use crate::client::builtins::Stage;
 
@@ -21,6 +20,7 @@ impl<R: crate::SendRuntime> super::ClientBuilder<R> {
     ///     .build();
     /// # drop(client);
     /// ```
+    #[cfg(feature = "digest-auth")]
     pub fn digest_auth(self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.set_builtin(Stage::Auth, DigestAuth::new(user, password))
     }
