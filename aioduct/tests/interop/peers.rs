@@ -89,11 +89,17 @@ impl Peer {
 
     /// Starts `program` in a process group of its own, standard output and error to `log`.
     fn spawn(&mut self, program: &str, args: &[String], log: &str) {
+        self.spawn_with_env(program, args, log, &[]);
+    }
+
+    /// `spawn`, with `env` added to the program's environment.
+    fn spawn_with_env(&mut self, program: &str, args: &[String], log: &str, env: &[(&str, &str)]) {
         let path = find_program(program);
         let out = fs::File::create(self.path(log)).unwrap();
         self.log_file(log);
         let child = Command::new(&path)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
@@ -437,22 +443,12 @@ pub fn caddy(fill: impl Fn(&Path)) -> Peer {
         let caddyfile = peer.write("Caddyfile", &config);
         let home = peer.at("");
         let caddy_args = args(["run", "--config", &caddyfile, "--adapter", "caddyfile"]);
-        let path = find_program("caddy");
-        let out = fs::File::create(peer.path("caddy.log")).unwrap();
-        peer.log_file("caddy.log");
-        let child = Command::new(&path)
-            .args(&caddy_args)
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", &home)
-            .env("XDG_CONFIG_HOME", &home)
-            .current_dir(&peer.dir)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|err| panic!("caddy: cannot start `{}`: {err}", path.display()));
-        peer.children.push(child);
+        let env = [
+            ("HOME", home.as_str()),
+            ("XDG_DATA_HOME", home.as_str()),
+            ("XDG_CONFIG_HOME", home.as_str()),
+        ];
+        peer.spawn_with_env("caddy", &caddy_args, "caddy.log", &env);
         peer.addr = SocketAddr::from(([127, 0, 0, 1], port));
         peer.wait_for_tcp(peer.addr)?;
         Ok(peer)
