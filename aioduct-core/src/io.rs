@@ -46,6 +46,13 @@ pub unsafe trait ReadUninit: AsyncRead {
     ) -> Poll<io::Result<usize>> {
         poll_read_zeroed(self, cx, buf)
     }
+
+    /// Whether [`poll_read_uninit`](ReadUninit::poll_read_uninit) zeroes what it is offered
+    /// before reading (the default does). A caller offers such a stream only what it expects to
+    /// be filled; a stream that reads straight into uninitialized memory is offered all it has.
+    fn zeroes_reads(&self) -> bool {
+        true
+    }
 }
 
 /// Zeroes `buf`, then reads into it with [`AsyncRead::poll_read`]: the default

@@ -67,6 +67,10 @@ impl AsyncRead for SmolStream {
 
 // SAFETY: `recv` (through socket2) reports how many bytes the kernel wrote into `buf`.
 unsafe impl aioduct_core::io::ReadUninit for SmolStream {
+    fn zeroes_reads(&self) -> bool {
+        false
+    }
+
     fn poll_read_uninit(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -61,6 +61,10 @@ impl AsyncRead for TokioStream {
 
 // SAFETY: tokio's `ReadBuf` tracks what the socket read wrote; `n` is its filled length.
 unsafe impl aioduct_core::io::ReadUninit for TokioStream {
+    fn zeroes_reads(&self) -> bool {
+        false
+    }
+
     fn poll_read_uninit(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -153,6 +153,13 @@ unsafe impl<Io: AsyncRead + AsyncWrite + ReadUninit + Unpin> ReadUninit for Mayb
             MaybeTls::Tls(stream) => poll_read_zeroed(Pin::new(&mut **stream), cx, buf),
         }
     }
+
+    fn zeroes_reads(&self) -> bool {
+        match self {
+            MaybeTls::Plain(io) => io.zeroes_reads(),
+            MaybeTls::Tls(_) => true,
+        }
+    }
 }
 
 impl<Io: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<Io> {

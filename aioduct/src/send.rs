@@ -48,14 +48,7 @@ macro_rules! send_runtime {
                 options: RequestOptions,
                 last: &'a MetaSlot,
             ) -> BoxFuture<'a, Result<http::Response<Body>, Error>> {
-                Box::pin(async move {
-                    let response = client.exchange(request, options).await?;
-                    let (response, meta) = response.split_meta();
-                    *last
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(meta);
-                    Ok(response)
-                })
+                Box::pin(client.exchange_into(request, options, last))
             }
         }
     };

@@ -72,30 +72,35 @@ pub(crate) fn check(uri: Uri) -> Result<CheckedUrl, Error> {
     if *scheme != Scheme::HTTP && *scheme != Scheme::HTTPS {
         return Err(bad("URL scheme is not http or https"));
     }
-    let authority = uri.authority().ok_or_else(|| bad("URL has no host"))?;
-    let (userinfo, host_port) = match authority.as_str().rsplit_once('@') {
-        Some((userinfo, rest)) => (Some(userinfo), rest),
-        None => (None, authority.as_str()),
+    let authority = uri
+        .authority()
+        .ok_or_else(|| bad("URL has no host"))?
+        .as_str();
+    // Byte searches: every request passes here, and `str`'s char searchers cost more.
+    let (userinfo, host_port) = match rfind(authority, b'@') {
+        Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+        None => (None, authority),
     };
-    let host = authority.host();
+    let (host, port) = split_port(host_port);
     if host.is_empty() || host == "[]" {
         return Err(bad("URL has no host"));
     }
     check_host(host).map_err(&bad)?;
     // `Authority` accepts a port it cannot represent as u16; the request would go nowhere.
-    if let Some(port) = port_text(host_port)
+    if let Some(port) = port
         && port.parse::<u16>().is_err()
     {
         return Err(bad("URL port is not a number from 0 to 65535"));
     }
 
-    let lower_host = host_port.to_ascii_lowercase();
-    let needs_rebuild = userinfo.is_some() || lower_host != host_port || uri.path().is_empty();
+    let upper_case = host_port.bytes().any(|b| b.is_ascii_uppercase());
+    let needs_rebuild = userinfo.is_some() || upper_case || uri.path().is_empty();
     let basic_auth = userinfo.map(basic_from_userinfo).transpose()?;
     if !needs_rebuild {
         return Ok(CheckedUrl { uri, basic_auth });
     }
 
+    let lower_host = host_port.to_ascii_lowercase();
     let mut parts = uri.into_parts();
     parts.authority =
         Some(Authority::try_from(lower_host).map_err(|e| Error::new(ErrorKind::Builder, Some(e)))?);
@@ -112,7 +117,7 @@ fn check_host(host: &str) -> Result<(), &'static str> {
         // An IPv6 literal; `Authority` checked its characters. A zone id (`%25eth0`) is allowed.
         return Ok(());
     }
-    if host.contains('%') {
+    if host.bytes().any(|b| b == b'%') {
         let decoded = percent_decode_str(host).collect::<Vec<u8>>();
         if decoded.iter().any(|&b| {
             matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\' | b':') || b < 0x21 || b == 0x7f
@@ -124,13 +129,22 @@ fn check_host(host: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The port text after the host, if any (`host:port`, `[v6]:port`).
-fn port_text(host_port: &str) -> Option<&str> {
-    let after_host = match host_port.rfind(']') {
-        Some(end) => &host_port[end + 1..],
-        None => host_port,
-    };
-    after_host.rsplit_once(':').map(|(_, port)| port)
+/// The host and the port text after it, if any (`host:port`, `[v6]:port`).
+fn split_port(host_port: &str) -> (&str, Option<&str>) {
+    // A colon inside an IPv6 literal's brackets is not a port separator.
+    let after_host = rfind(host_port, b']').map_or(0, |bracket| bracket + 1);
+    match rfind(&host_port[after_host..], b':') {
+        Some(colon) => {
+            let colon = after_host + colon;
+            (&host_port[..colon], Some(&host_port[colon + 1..]))
+        }
+        None => (host_port, None),
+    }
+}
+
+/// The index of the last `byte` (ASCII) in `text`.
+fn rfind(text: &str, byte: u8) -> Option<usize> {
+    text.bytes().rposition(|b| b == byte)
 }
 
 /// `user:password` (percent-encoded, as in a URL) as a Basic `Authorization` value.
@@ -159,6 +173,20 @@ mod tests {
         let url = checked("https://[::1]:443/a?b=c").unwrap();
         assert_eq!(url.uri.host(), Some("[::1]"));
         assert_eq!(url.uri.path(), "/a");
+    }
+
+    #[test]
+    fn splits_host_and_port() {
+        for (host_port, host, port) in [
+            ("example.com", "example.com", None),
+            ("example.com:8080", "example.com", Some("8080")),
+            ("[::1]", "[::1]", None),
+            ("[::1]:443", "[::1]", Some("443")),
+            ("[fe80::1%25eth0]:1", "[fe80::1%25eth0]", Some("1")),
+            ("host:", "host", Some("")),
+        ] {
+            assert_eq!(split_port(host_port), (host, port), "{host_port}");
+        }
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Response decompression end to end: every coding, stacked codings, broken streams, bomb
-//! ceilings, and the caller's own `Accept-Encoding`.
+//! ceilings, and the caller's own `Accept-Encoding`. On every runtime: decompression runs inline.
 
 mod support;
 
 use std::sync::{Arc, Mutex};
 
-use aioduct::{Client, SendRuntime, middleware::decompress::Decompression};
+use aioduct::{Client, HttpRuntime, middleware::decompress::Decompression};
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, future::block_on, io::Cursor};
 use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH};
@@ -66,7 +66,7 @@ fn serve(content_encoding: &str, body: Vec<u8>) -> (Server, Arc<Mutex<Option<Str
 }
 
 /// Fetches `coding`-encoded sample data with a default client and checks it decodes.
-async fn decodes<R: SendRuntime>(coding: &str, label: &str) {
+async fn decodes<R: HttpRuntime>(coding: &str, label: &str) {
     let data = sample();
     let (server, seen) = serve(label, encode(coding, &data));
     let resp = Client::<R>::new()
@@ -85,24 +85,24 @@ async fn decodes<R: SendRuntime>(coding: &str, label: &str) {
     assert_eq!(resp.bytes().await.unwrap(), data, "{coding}");
 }
 
-async fn gzip<R: SendRuntime>() {
+async fn gzip<R: HttpRuntime>() {
     decodes::<R>("gzip", "gzip").await;
 }
 
-async fn deflate_zlib_and_raw<R: SendRuntime>() {
+async fn deflate_zlib_and_raw<R: HttpRuntime>() {
     decodes::<R>("deflate", "deflate").await;
     decodes::<R>("raw", "deflate").await;
 }
 
-async fn br<R: SendRuntime>() {
+async fn br<R: HttpRuntime>() {
     decodes::<R>("br", "br").await;
 }
 
-async fn zstd<R: SendRuntime>() {
+async fn zstd<R: HttpRuntime>() {
     decodes::<R>("zstd", "zstd").await;
 }
 
-async fn five_stacked_codings_accepted<R: SendRuntime>() {
+async fn five_stacked_codings_accepted<R: HttpRuntime>() {
     let data = sample();
     let codings = ["gzip", "deflate", "br", "zstd", "gzip"];
     let (server, _) = serve(&codings.join(", "), encode_all(&codings, &data));
@@ -115,7 +115,7 @@ async fn five_stacked_codings_accepted<R: SendRuntime>() {
     assert_eq!(resp.bytes().await.unwrap(), data);
 }
 
-async fn six_stacked_codings_rejected<R: SendRuntime>() {
+async fn six_stacked_codings_rejected<R: HttpRuntime>() {
     let codings = ["gzip", "deflate", "br", "zstd", "gzip", "gzip"];
     let (server, _) = serve(&codings.join(", "), encode_all(&codings, b"six"));
     let err = Client::<R>::new()
@@ -128,7 +128,7 @@ async fn six_stacked_codings_rejected<R: SendRuntime>() {
     assert_eq!(err.url().unwrap().to_string(), server.url("/six"));
 }
 
-async fn truncated_gzip_errors<R: SendRuntime>() {
+async fn truncated_gzip_errors<R: HttpRuntime>() {
     let data = sample();
     let mut body = encode("gzip", &data);
     // The server sends the cut body whole, with a matching Content-Length: only the gzip
@@ -145,7 +145,7 @@ async fn truncated_gzip_errors<R: SendRuntime>() {
     assert!(err.is_decode(), "{err:?}");
 }
 
-async fn corrupt_stream_errors<R: SendRuntime>() {
+async fn corrupt_stream_errors<R: HttpRuntime>() {
     let mut body = encode("zstd", &sample());
     let middle = body.len() / 2;
     for byte in &mut body[middle..middle + 32] {
@@ -162,7 +162,7 @@ async fn corrupt_stream_errors<R: SendRuntime>() {
     assert!(err.is_decode(), "{err:?}");
 }
 
-async fn bomb_ceiling<R: SendRuntime>() {
+async fn bomb_ceiling<R: HttpRuntime>() {
     // 16 MiB of zeros, about 16 KiB on the wire.
     let bomb = encode("gzip", &vec![0u8; 16 << 20]);
     let (server, _) = serve("gzip", bomb);
@@ -182,7 +182,7 @@ async fn bomb_ceiling<R: SendRuntime>() {
     assert!(err.is_decode(), "{err:?}");
 }
 
-async fn callers_accept_encoding_honoured<R: SendRuntime>() {
+async fn callers_accept_encoding_honoured<R: HttpRuntime>() {
     let body = encode("gzip", b"the raw bytes, please");
     let (server, seen) = serve("gzip", body.clone());
     let resp = Client::<R>::new()
@@ -201,7 +201,7 @@ async fn callers_accept_encoding_honoured<R: SendRuntime>() {
     assert_eq!(resp.bytes().await.unwrap(), body);
 }
 
-async fn codings_switched_off_are_not_asked_for_nor_decoded<R: SendRuntime>() {
+async fn codings_switched_off_are_not_asked_for_nor_decoded<R: HttpRuntime>() {
     let body = encode("gzip", b"left as it is");
     let (server, seen) = serve("gzip", body.clone());
     let client = Client::<R>::builder().gzip(false).brotli(false).build();
@@ -218,7 +218,7 @@ async fn codings_switched_off_are_not_asked_for_nor_decoded<R: SendRuntime>() {
     assert_eq!(resp.bytes().await.unwrap(), body);
 }
 
-async fn head_responses_pass_through<R: SendRuntime>() {
+async fn head_responses_pass_through<R: HttpRuntime>() {
     let (server, _) = serve("gzip", encode("gzip", b"body"));
     let resp = Client::<R>::new()
         .head(server.url("/"))
@@ -230,7 +230,7 @@ async fn head_responses_pass_through<R: SendRuntime>() {
     assert!(resp.bytes().await.unwrap().is_empty());
 }
 
-send_runtime_tests!(
+runtime_tests!(
     gzip,
     deflate_zlib_and_raw,
     br,

@@ -6,7 +6,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use aioduct::{
-    Client, HeaderMap, SendRuntime, StatusCode, Uri,
+    Client, HeaderMap, HttpRuntime, SendRuntime, StatusCode, Uri,
     core::{BoxFuture, Middleware, Next, Request, Response},
     redirect::Policy,
 };
@@ -257,7 +257,7 @@ async fn ipv6_zone_id_location_is_cross_origin_and_refused<R: SendRuntime>() {
     assert_eq!(b.accepted(), 0);
 }
 
-async fn post_303_becomes_get_without_body<R: SendRuntime>() {
+async fn post_303_becomes_get_without_body<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let client = Client::<R>::builder().no_proxy().build();
@@ -280,7 +280,7 @@ async fn post_303_becomes_get_without_body<R: SendRuntime>() {
     }
 }
 
-async fn post_307_replays_body<R: SendRuntime>() {
+async fn post_307_replays_body<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let client = Client::<R>::builder().no_proxy().build();
@@ -298,7 +298,7 @@ async fn post_307_replays_body<R: SendRuntime>() {
     assert_eq!(seen[1].headers["content-type"], "text/plain");
 }
 
-async fn streaming_body_on_307_is_an_error<R: SendRuntime>() {
+async fn streaming_body_on_307_is_an_error<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let client = Client::<R>::builder().no_proxy().build();
@@ -318,7 +318,7 @@ async fn streaming_body_on_307_is_an_error<R: SendRuntime>() {
     assert_eq!(&seen[0].body[..], b"streamed");
 }
 
-async fn redirect_loop_is_detected<R: SendRuntime>() {
+async fn redirect_loop_is_detected<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let client = Client::<R>::builder().no_proxy().build();
@@ -335,7 +335,7 @@ async fn redirect_loop_is_detected<R: SendRuntime>() {
     assert_eq!(paths, ["/ping", "/pong"]);
 }
 
-async fn too_many_redirects_is_an_error<R: SendRuntime>() {
+async fn too_many_redirects_is_an_error<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let client = Client::<R>::builder().no_proxy().max_redirects(3).build();
@@ -355,7 +355,7 @@ async fn too_many_redirects_is_an_error<R: SendRuntime>() {
     );
 }
 
-async fn policy_none_returns_the_redirect<R: SendRuntime>() {
+async fn policy_none_returns_the_redirect<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let url = server.url(&via(302, "/landed"));
@@ -437,7 +437,7 @@ async fn https_only_refuses_an_http_url<R: SendRuntime>() {
     assert_eq!(server.accepted(), 0);
 }
 
-async fn response_url_is_the_final_url_and_the_connection_is_reused<R: SendRuntime>() {
+async fn response_url_is_the_final_url_and_the_connection_is_reused<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let client = Client::<R>::builder().no_proxy().build();
@@ -462,16 +462,25 @@ send_runtime_tests!(
     userinfo_never_travels_cross_origin,
     same_origin_redirect_keeps_authorization,
     ipv6_zone_id_location_is_cross_origin_and_refused,
-    post_303_becomes_get_without_body,
-    post_307_replays_body,
-    streaming_body_on_307_is_an_error,
-    redirect_loop_is_detected,
-    too_many_redirects_is_an_error,
-    policy_none_returns_the_redirect,
     custom_policy_decides_each_hop,
     https_only_refuses_an_http_url,
-    response_url_is_the_final_url_and_the_connection_is_reused,
 );
+
+/// The default built-ins (redirects, decompression) run inline, without `Send` futures: these
+/// run on compio too.
+mod every_runtime {
+    use super::*;
+
+    runtime_tests!(
+        post_303_becomes_get_without_body,
+        post_307_replays_body,
+        streaming_body_on_307_is_an_error,
+        redirect_loop_is_detected,
+        too_many_redirects_is_an_error,
+        policy_none_returns_the_redirect,
+        response_url_is_the_final_url_and_the_connection_is_reused,
+    );
+}
 
 /// Redirects between http and https, against the TLS test server.
 #[cfg(feature = "rustls")]

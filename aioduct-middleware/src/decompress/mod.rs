@@ -253,21 +253,57 @@ impl Decompression {
     }
 }
 
-impl Middleware for Decompression {
-    fn handle<'a>(&'a self, mut req: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
-        let Some(accept) = &self.accept else {
-            return next.run(req);
+impl Decompression {
+    /// Whether this middleware takes part in `req`: some coding is on and the caller did not
+    /// set `Accept-Encoding` itself.
+    fn applies_to(&self, req: &Request) -> bool {
+        self.accept.is_some() && !req.headers().contains_key(ACCEPT_ENCODING)
+    }
+
+    /// Sends `req` with `send`, advertising and decoding as the middleware does with
+    /// [`Next`]: for a caller that runs the rest of its chain itself (without boxing a future).
+    ///
+    /// ```
+    /// use aioduct_core::Body;
+    /// use aioduct_middleware::decompress::Decompression;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let decompression = Decompression::new();
+    /// let request = http::Request::get("http://example.com/").body(Body::empty()).unwrap();
+    /// let advertised = decompression.is_enabled();
+    /// let response = decompression
+    ///     .run_with(request, |req| async move {
+    ///         // Here a transport would send `req`; this answer is not encoded.
+    ///         assert_eq!(req.headers().contains_key("accept-encoding"), advertised);
+    ///         Ok(http::Response::new(Body::from("plain")))
+    ///     })
+    ///     .await?;
+    /// assert_eq!(response.into_body().as_bytes(), Some(&b"plain"[..]));
+    /// # Ok::<(), aioduct_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn run_with<F, Fut>(&self, mut req: Request, send: F) -> Result<Response>
+    where
+        F: FnOnce(Request) -> Fut,
+        Fut: std::future::Future<Output = Result<Response>>,
+    {
+        let Some(accept) = self.accept.as_ref().filter(|_| self.applies_to(&req)) else {
+            return send(req).await;
         };
-        if req.headers().contains_key(ACCEPT_ENCODING) {
-            return next.run(req);
-        }
         req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
         let head = req.method() == Method::HEAD;
         let url = req.uri().clone();
-        Box::pin(async move {
-            let resp = next.run(req).await?;
-            self.decode(resp, head).map_err(|err| err.with_url(url))
-        })
+        let resp = send(req).await?;
+        self.decode(resp, head).map_err(|err| err.with_url(url))
+    }
+}
+
+impl Middleware for Decompression {
+    fn handle<'a>(&'a self, req: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
+        if !self.applies_to(&req) {
+            return next.run(req);
+        }
+        Box::pin(self.run_with(req, move |req| next.run(req)))
     }
 }
 

@@ -111,7 +111,37 @@ impl Redirect {
         self
     }
 
-    async fn follow(&self, req: Request, next: Next<'_>) -> Result<Response> {
+    /// Sends `req` with `send`, and while the answer is a redirect the policy follows, sends
+    /// the next hop with `send` too: what the middleware does with [`Next`], for a caller that
+    /// runs the rest of its chain itself (without boxing a future per hop).
+    ///
+    /// ```
+    /// use aioduct_core::{Body, Result};
+    /// use aioduct_middleware::redirect::{Policy, Redirect};
+    /// use http::{Response, StatusCode};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let redirect = Redirect::new(Policy::limited(5));
+    /// let mut hops = Vec::new();
+    /// let request = http::Request::get("http://example.com/a").body(Body::empty()).unwrap();
+    /// let response = redirect
+    ///     .follow_with(request, |req| {
+    ///         hops.push(req.uri().to_string());
+    ///         let status = if hops.len() == 1 { StatusCode::FOUND } else { StatusCode::OK };
+    ///         let response = Response::builder().status(status).header("location", "/b");
+    ///         async move { Ok(response.body(Body::empty()).unwrap()) }
+    ///     })
+    ///     .await?;
+    /// assert_eq!(response.status(), StatusCode::OK);
+    /// assert_eq!(hops, ["http://example.com/a", "http://example.com/b"]);
+    /// # Ok::<(), aioduct_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn follow_with<F, Fut>(&self, req: Request, mut send: F) -> Result<Response>
+    where
+        F: FnMut(Request) -> Fut,
+        Fut: std::future::Future<Output = Result<Response>>,
+    {
         if self.https_only && req.uri().scheme() != Some(&Scheme::HTTPS) {
             return Err(Error::msg(
                 ErrorKind::Builder,
@@ -125,13 +155,13 @@ impl Redirect {
             .unwrap_or(&self.policy)
             .clone();
         if policy.is_none() {
-            return next.run(req).await;
+            return send(req).await;
         }
 
         // A body held in memory can be sent again on a 307/308; a stream cannot.
         let mut replay = req.body().try_clone();
-        let first_url = req.uri().clone();
-        // The URLs of the chain, filled at the first redirect: most requests have none.
+        // The URLs of the chain, filled at the first redirect (the first is the request's):
+        // most requests have none.
         let mut visited: Vec<Uri> = Vec::new();
         let mut credentials_stripped = false;
         let mut current = req;
@@ -142,7 +172,7 @@ impl Redirect {
             let mut headers = current.headers().clone();
             let mut extensions = current.extensions().clone();
 
-            let response = next.run(current).await?;
+            let response = send(current).await?;
             let status = response.status();
             if !is_redirect(status) {
                 return Ok(response);
@@ -162,7 +192,7 @@ impl Redirect {
                 ));
             }
             if visited.is_empty() {
-                visited.push(first_url.clone());
+                visited.push(url.clone());
             }
             let attempt = Attempt {
                 status,
@@ -218,7 +248,7 @@ impl Redirect {
 
             visited.push(next_url.clone());
             extensions.insert(RedirectContext {
-                first_url: first_url.clone(),
+                first_url: visited[0].clone(),
                 previous_url: url,
                 hops: visited.len() - 1,
                 credentials_stripped,
@@ -257,7 +287,7 @@ impl Default for Redirect {
 
 impl Middleware for Redirect {
     fn handle<'a>(&'a self, req: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
-        Box::pin(self.follow(req, next))
+        Box::pin(self.follow_with(req, move |req| next.run(req)))
     }
 }
 

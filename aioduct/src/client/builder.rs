@@ -27,7 +27,7 @@ use http::{
 };
 
 use super::{
-    Chain, Client, Inner, TransportFn,
+    Chain, Client, InlineBuiltins, Inner, TransportFn,
     builtins::{Builtins, Stage},
 };
 use crate::{
@@ -376,12 +376,9 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             let _ = self.http1_only;
             Stack::new(tcp, proxies, proxy_resolver)
         };
-        let mut builtins = self.builtins;
-        if let Some(policy) = self.redirect {
-            let redirect =
-                aioduct_middleware::redirect::Redirect::new(policy).https_only(self.https_only);
-            builtins.set(Stage::Redirect, redirect);
-        }
+        let redirect = self.redirect.map(|policy| {
+            aioduct_middleware::redirect::Redirect::new(policy).https_only(self.https_only)
+        });
         // Decompression is on unless every coding was switched off (builder/decompress.rs).
         #[cfg(any(
             feature = "gzip",
@@ -389,10 +386,17 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             feature = "brotli",
             feature = "zstd"
         ))]
-        if self.decompression.is_enabled() {
-            builtins.set(Stage::Decompression, self.decompression);
-        }
-        let chain: Vec<_> = builtins.into_chain().chain(self.middleware).collect();
+        let decompression = self
+            .decompression
+            .is_enabled()
+            .then_some(self.decompression);
+        #[cfg(not(any(
+            feature = "gzip",
+            feature = "deflate",
+            feature = "brotli",
+            feature = "zstd"
+        )))]
+        let decompression: Option<super::Decompression> = None;
         let transport = Transport {
             pool: Pool::new(pool),
             stack,
@@ -401,17 +405,31 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             reuse: self.reuse,
             tls_offers_h2: !self.http1_only,
         };
-        let middleware = match self.transport_fn.or_else(R::middleware_transport) {
-            Some(transport) if !chain.is_empty() => Some(Chain {
-                list: chain,
-                transport,
+        let chain = match self.transport_fn.or_else(R::middleware_transport) {
+            // Other middleware: the whole chain boxed, in its documented order.
+            Some(transport) if !(self.builtins.is_empty() && self.middleware.is_empty()) => {
+                let mut builtins = self.builtins;
+                if let Some(redirect) = redirect {
+                    builtins.set(Stage::Redirect, redirect);
+                }
+                if let Some(decompression) = decompression {
+                    builtins.set(Stage::Decompression, decompression);
+                }
+                Chain::Dyn {
+                    list: builtins.into_chain().chain(self.middleware).collect(),
+                    transport,
+                }
+            }
+            _ if redirect.is_none() && decompression.is_none() => Chain::None,
+            _ => Chain::Inline(InlineBuiltins {
+                redirect,
+                decompression,
             }),
-            _ => None,
         };
         Client {
             inner: Arc::new(Inner {
                 transport,
-                middleware,
+                chain,
                 default_headers: self.default_headers,
                 timeout: self.timeout,
                 read_timeout: self.read_timeout,

@@ -35,6 +35,10 @@ impl Builtins {
         self.stages.insert(stage, Arc::new(middleware));
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+
     pub(crate) fn clear(&mut self, stage: Stage) {
         self.stages.remove(&stage);
     }

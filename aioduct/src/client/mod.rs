@@ -40,7 +40,7 @@ pub struct Client<R: HttpRuntime> {
 
 struct Inner<R: HttpRuntime> {
     transport: Transport<R>,
-    middleware: Option<Chain<R>>,
+    chain: Chain<R>,
     default_headers: HeaderMap,
     timeout: Option<Duration>,
     read_timeout: Option<Duration>,
@@ -161,30 +161,71 @@ impl<R: HttpRuntime> Client<R> {
         }
         let limit = options.timeout.or(inner.timeout);
         options.deadline = limit.map(|limit| R::now() + limit);
-        let Some(chain) = &inner.middleware else {
-            return self.exchange(request, options).await;
-        };
-
-        // The middleware chain runs under the one deadline; so does each exchange it makes.
         let url = request.uri().clone();
-        let endpoint = TransportEndpoint {
-            client: self,
-            options,
-            transport: chain.transport,
-            last: MetaSlot::default(),
+        let last = MetaSlot::default();
+        // The middleware runs under the one deadline; so does each exchange it makes.
+        let response = match &inner.chain {
+            Chain::None => return self.exchange(request, options).await,
+            // Awaited where it is made when there is no deadline: the inline future is large,
+            // and every move of it is a copy.
+            Chain::Inline(builtins) if limit.is_none() => {
+                self.run_inline(builtins, request, options, &last).await?
+            }
+            Chain::Inline(builtins) => {
+                let run = self.run_inline(builtins, request, options, &last);
+                within::<R, _>(limit, run, &url).await?
+            }
+            Chain::Dyn { list, transport } => {
+                let endpoint = TransportEndpoint {
+                    client: self,
+                    options,
+                    transport: *transport,
+                    last: &last,
+                };
+                let run = Next::new(list, &endpoint).run(request);
+                within::<R, _>(limit, run, &url).await?
+            }
         };
-        let run = Next::new(&chain.list, &endpoint).run(request);
-        let response = match limit {
-            None => run.await?,
-            Some(limit) => race(run, R::boxed_sleep(limit)).await.map_err(|_| {
-                Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
-            })??,
-        };
-        let last = endpoint
-            .last
+        let last = last
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(Response::from_http(response, url, last))
+    }
+
+    /// The default built-ins, run as one future: no boxed future per layer or per hop.
+    async fn run_inline(
+        &self,
+        builtins: &InlineBuiltins,
+        request: http::Request<Body>,
+        options: RequestOptions,
+        last: &MetaSlot,
+    ) -> Result<http::Response<Body>, Error> {
+        let hop = |request: http::Request<Body>| async move {
+            let send = |request| self.exchange_into(request, options, last);
+            match &builtins.decompression {
+                Some(decompression) => decompression.run_with(request, send).await,
+                None => send(request).await,
+            }
+        };
+        match &builtins.redirect {
+            Some(redirect) => redirect.follow_with(request, hop).await,
+            None => hop(request).await,
+        }
+    }
+
+    /// One exchange for middleware: the response as core types, its metadata in `last`.
+    pub(crate) async fn exchange_into(
+        &self,
+        request: http::Request<Body>,
+        options: RequestOptions,
+        last: &MetaSlot,
+    ) -> Result<http::Response<Body>, Error> {
+        let response = self.exchange(request, options).await?;
+        let (response, meta) = response.split_meta();
+        *last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(meta);
+        Ok(response)
     }
 
     /// One request on the transport: no middleware.
@@ -261,10 +302,95 @@ pub(crate) type TransportFn<R> = for<'a> fn(
 /// Where the transport leaves the metadata of the last exchange of a chain.
 pub(crate) type MetaSlot = std::sync::Mutex<Option<crate::response::Meta>>;
 
-/// The middleware of a client, and how its last link reaches the transport.
-struct Chain<R: HttpRuntime> {
-    list: Vec<Arc<dyn Middleware>>,
-    transport: TransportFn<R>,
+/// The middleware of a client.
+enum Chain<R: HttpRuntime> {
+    /// None: each request is one exchange.
+    None,
+    /// Only the built-ins on by default, run inline ([`Client::run_inline`]). Nothing is boxed,
+    /// so every runtime has them, compio included.
+    Inline(InlineBuiltins),
+    /// Any other middleware: each link a boxed future, the last reaching the transport through
+    /// `transport`.
+    Dyn {
+        list: Vec<Arc<dyn Middleware>>,
+        transport: TransportFn<R>,
+    },
+}
+
+/// The built-ins a client has unless configured otherwise.
+pub(crate) struct InlineBuiltins {
+    pub(crate) redirect: Option<aioduct_middleware::redirect::Redirect>,
+    pub(crate) decompression: Option<Decompression>,
+}
+
+#[cfg(any(
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+))]
+pub(crate) use aioduct_middleware::decompress::Decompression;
+
+/// Without a coding compiled in there is no decompression: a type with no value.
+#[cfg(not(any(
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+)))]
+pub(crate) enum Decompression {}
+
+#[cfg(not(any(
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+)))]
+impl Decompression {
+    async fn run_with<F, Fut>(
+        &self,
+        _: http::Request<Body>,
+        _: F,
+    ) -> Result<http::Response<Body>, Error>
+    where
+        F: FnOnce(http::Request<Body>) -> Fut,
+        Fut: std::future::Future<Output = Result<http::Response<Body>, Error>>,
+    {
+        match *self {}
+    }
+}
+
+#[cfg(not(any(
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+)))]
+impl Middleware for Decompression {
+    fn handle<'a>(
+        &'a self,
+        _: http::Request<Body>,
+        _: Next<'a>,
+    ) -> BoxFuture<'a, Result<http::Response<Body>, Error>> {
+        match *self {}
+    }
+}
+
+/// Awaits `run`, within `limit` if there is one.
+async fn within<R: HttpRuntime, F>(
+    limit: Option<Duration>,
+    run: F,
+    url: &http::Uri,
+) -> Result<http::Response<Body>, Error>
+where
+    F: std::future::Future<Output = Result<http::Response<Body>, Error>>,
+{
+    match limit {
+        None => run.await,
+        Some(limit) => race(run, R::boxed_sleep(limit)).await.map_err(|_| {
+            Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
+        })?,
+    }
 }
 
 /// The end of the middleware chain: the client's transport.
@@ -272,7 +398,7 @@ struct TransportEndpoint<'c, R: HttpRuntime> {
     client: &'c Client<R>,
     options: RequestOptions,
     transport: TransportFn<R>,
-    last: MetaSlot,
+    last: &'c MetaSlot,
 }
 
 impl<R: HttpRuntime> Endpoint for TransportEndpoint<'_, R> {
@@ -280,6 +406,6 @@ impl<R: HttpRuntime> Endpoint for TransportEndpoint<'_, R> {
         &self,
         request: http::Request<Body>,
     ) -> BoxFuture<'_, Result<http::Response<Body>, Error>> {
-        (self.transport)(self.client, request, self.options, &self.last)
+        (self.transport)(self.client, request, self.options, self.last)
     }
 }

@@ -1,6 +1,9 @@
 //! A pooled HTTP connection: hyper's request sender for HTTP/1.1 or HTTP/2, and its key.
 
-use std::net::SocketAddr;
+use std::{
+    hash::{Hash, Hasher},
+    net::SocketAddr,
+};
 
 use aioduct_core::Body;
 use aioduct_proxy::ProxyConfig;
@@ -11,7 +14,10 @@ use http::{
 use hyper::client::conn::{TrySendError, http1, http2};
 
 /// What a connection is pooled under: who it talks to and how.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// The authority is kept lower-case, so hashing it is one write of its bytes (`Authority`'s own
+/// `Hash` lower-cases and feeds the hasher a byte at a time: a tenth of a small request's cost).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PoolKey {
     scheme: Scheme,
     authority: Authority,
@@ -24,9 +30,15 @@ pub(crate) struct PoolKey {
 impl PoolKey {
     /// The key of a checked URL (it has a scheme and an authority).
     pub(crate) fn new(uri: &Uri, h2c: bool, proxy: Option<&ProxyConfig>) -> Option<Self> {
+        let authority = uri.authority()?;
+        let authority = if authority.as_str().bytes().any(|b| b.is_ascii_uppercase()) {
+            Authority::try_from(authority.as_str().to_ascii_lowercase()).ok()?
+        } else {
+            authority.clone()
+        };
         Some(PoolKey {
             scheme: uri.scheme()?.clone(),
-            authority: uri.authority()?.clone(),
+            authority,
             h2c,
             proxy: proxy.cloned(),
         })
@@ -38,6 +50,17 @@ impl PoolKey {
 
     pub(crate) fn is_https(&self) -> bool {
         self.scheme == Scheme::HTTPS
+    }
+}
+
+impl Hash for PoolKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Keys are http or https (in any case: equal schemes hash alike this way).
+        self.is_https().hash(state);
+        // Lower-case (see `new`), so equal keys hash alike.
+        self.authority.as_str().hash(state);
+        self.h2c.hash(state);
+        self.proxy.hash(state);
     }
 }
 

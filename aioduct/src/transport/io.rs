@@ -21,8 +21,8 @@ const MIN_READ: usize = 4 * 1024;
 /// A futures-io stream seen by hyper.
 ///
 /// Reads go through [`ReadUninit`]: plain TCP on tokio and smol reads straight into hyper's
-/// uninitialized buffer; other streams (TLS, compio's) zero the part offered first. So the offer
-/// follows the traffic: it doubles while reads fill it and falls back towards what the last read
+/// uninitialized buffer, all of it; other streams (TLS, compio's) zero the part offered first, so
+/// for them the offer follows the traffic: it doubles while reads fill it and falls back towards what the last read
 /// returned. Small exchanges zero a few KiB per read instead of 64 KiB; a download still reads
 /// 64 KiB at a time.
 #[derive(Debug)]
@@ -57,7 +57,13 @@ impl<T: ReadUninit + Unpin> hyper::rt::Read for HyperIo<T> {
     ) -> Poll<io::Result<()>> {
         // SAFETY: nothing here de-initializes bytes; the stream only writes into them.
         let spare = unsafe { buf.as_mut() };
-        let len = spare.len().min(self.offer);
+        // A stream that reads into uninitialized memory gets hyper's whole buffer: a body that
+        // arrived whole is then handed on as one frame, with nothing to gather.
+        let len = if self.inner.zeroes_reads() {
+            spare.len().min(self.offer)
+        } else {
+            spare.len()
+        };
         let n = match Pin::new(&mut self.inner).poll_read_uninit(cx, &mut spare[..len]) {
             Poll::Ready(Ok(n)) => n.min(len),
             Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),

@@ -5,7 +5,7 @@
 
 use aioduct_middleware::decompress::Decompression;
 
-impl<R: crate::SendRuntime> super::ClientBuilder<R> {
+impl<R: crate::HttpRuntime> super::ClientBuilder<R> {
     /// Asks for and decodes `gzip` responses (on by default with the `gzip` feature).
     ///
     /// ```
