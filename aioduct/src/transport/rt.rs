@@ -58,13 +58,16 @@ impl<R> Clone for Exec<R> {
     }
 }
 
+/// The future is boxed before it is spawned. hyper's HTTP/2 client spawns one per request, of an
+/// enum as large as its biggest variant (the whole connection); moved by value through the
+/// runtime's spawn path it is copied several times, boxed it is copied once.
 impl<R, F> hyper::rt::Executor<F> for Exec<R>
 where
     F: Future<Output = ()>,
-    R: Spawn<F>,
+    R: Spawn<Pin<Box<F>>>,
 {
     fn execute(&self, future: F) {
-        R::spawn(future);
+        R::spawn(Box::pin(future));
     }
 }
 
