@@ -3,16 +3,15 @@
 use std::{
     io::{self, IoSlice},
     pin::Pin,
-    task::{Context, Poll},
+    task::{Context, Poll, ready},
 };
 
 use aioduct_core::io::ReadUninit;
 use futures_io::AsyncWrite;
 use hyper::rt::ReadBufCursor;
 
-/// The most bytes offered to one read. hyper hands out its whole spare buffer, which futures-io
-/// wants initialized; bounding it bounds the zeroing, and 64 KiB per read keeps large downloads
-/// at full speed.
+/// The most bytes offered to one read of a stream that needs initialized memory: the size the
+/// bounce buffer can reach; 64 KiB per read keeps large downloads at full speed.
 const MAX_READ: usize = 64 * 1024;
 
 /// The fewest bytes offered to one read: a small response head and body in one read.
@@ -21,14 +20,17 @@ const MIN_READ: usize = 4 * 1024;
 /// A futures-io stream seen by hyper.
 ///
 /// Reads go through [`ReadUninit`]: plain TCP on tokio and smol reads straight into hyper's
-/// uninitialized buffer, all of it; other streams (TLS, compio's) zero the part offered first, so
-/// for them the offer follows the traffic: it doubles while reads fill it and falls back towards what the last read
-/// returned. Small exchanges zero a few KiB per read instead of 64 KiB; a download still reads
-/// 64 KiB at a time.
+/// uninitialized buffer, all of it. Other streams (TLS, compio's) need initialized memory: they
+/// read into a buffer of this connection's own, zeroed once as it grows and reused, and what
+/// arrived is copied to hyper, so a small read costs a copy of its bytes rather than the zeroing
+/// of everything offered. Their offer follows the traffic: it doubles while reads fill it and
+/// falls back towards what the last read returned (4 to 64 KiB).
 #[derive(Debug)]
 pub(crate) struct HyperIo<T> {
     inner: T,
     offer: usize,
+    /// Initialized memory for streams that cannot read into uninitialized memory.
+    bounce: Vec<u8>,
 }
 
 impl<T> HyperIo<T> {
@@ -36,6 +38,7 @@ impl<T> HyperIo<T> {
         HyperIo {
             inner,
             offer: MIN_READ,
+            bounce: Vec::new(),
         }
     }
 
@@ -51,28 +54,38 @@ impl<T> HyperIo<T> {
 
 impl<T: ReadUninit + Unpin> hyper::rt::Read for HyperIo<T> {
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        // SAFETY: nothing here de-initializes bytes; the stream only writes into them.
+        let this = self.get_mut();
+        // SAFETY: nothing here de-initializes bytes; the stream, or the copy below, only writes
+        // into them.
         let spare = unsafe { buf.as_mut() };
-        // A stream that reads into uninitialized memory gets hyper's whole buffer: a body that
-        // arrived whole is then handed on as one frame, with nothing to gather.
-        let len = if self.inner.zeroes_reads() {
-            spare.len().min(self.offer)
+        let n = if this.inner.zeroes_reads() {
+            let len = spare.len().min(this.offer);
+            if this.bounce.len() < len {
+                this.bounce.resize(len, 0);
+            }
+            let n = ready!(Pin::new(&mut this.inner).poll_read(cx, &mut this.bounce[..len]))?;
+            let n = n.min(len);
+            // SAFETY: `bounce[..n]` and `spare[..n]` are valid for `n` bytes (both are at least
+            // `len` long) and do not overlap (one is ours, the other hyper's).
+            unsafe {
+                std::ptr::copy_nonoverlapping(this.bounce.as_ptr(), spare.as_mut_ptr().cast(), n)
+            };
+            if len > 0 {
+                this.adapt(n, len);
+            }
+            n
         } else {
-            spare.len()
+            // The whole buffer: a body that arrived whole is handed on as one frame.
+            let len = spare.len();
+            let n = ready!(Pin::new(&mut this.inner).poll_read_uninit(cx, spare))?;
+            n.min(len)
         };
-        let n = match Pin::new(&mut self.inner).poll_read_uninit(cx, &mut spare[..len]) {
-            Poll::Ready(Ok(n)) => n.min(len),
-            Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
-            Poll::Pending => return Poll::Pending,
-        };
-        if len > 0 {
-            self.adapt(n, len);
-        }
-        // SAFETY: `ReadUninit` promises that the first `n` bytes it reports were written.
+        // SAFETY: the first `n` bytes were written: copied above, or by a stream that
+        // `ReadUninit` promises wrote what it reports.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }
@@ -128,5 +141,43 @@ mod tests {
         assert_eq!(io.offer, MIN_READ, "a small read brings the offer down");
         io.adapt(10_000, 65536);
         assert_eq!(io.offer, 16384);
+    }
+
+    /// A stream that needs initialized memory (the default `ReadUninit`), as TLS does.
+    struct Zeroing(futures_lite::io::Cursor<Vec<u8>>);
+
+    impl futures_io::AsyncRead for Zeroing {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.0).poll_read(cx, buf)
+        }
+    }
+
+    // SAFETY: the default method; reads go into initialized memory.
+    unsafe impl ReadUninit for Zeroing {}
+
+    #[test]
+    fn a_zeroing_stream_reads_through_the_bounce_buffer_intact() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let mut io = HyperIo::new(Zeroing(futures_lite::io::Cursor::new(data.clone())));
+        let mut read = Vec::new();
+        let mut storage = vec![std::mem::MaybeUninit::<u8>::uninit(); 100_000];
+        loop {
+            let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+            let polled = futures_lite::future::block_on(std::future::poll_fn(|cx| {
+                hyper::rt::Read::poll_read(Pin::new(&mut io), cx, buf.unfilled())
+            }));
+            polled.unwrap();
+            if buf.filled().is_empty() {
+                break;
+            }
+            read.extend_from_slice(buf.filled());
+        }
+        assert_eq!(read, data);
+        // Full reads grew the offer, and the bounce buffer with it, up to the cap.
+        assert_eq!(io.bounce.len(), MAX_READ);
     }
 }
