@@ -14,36 +14,29 @@ use aioduct_core::Runtime;
 pub(crate) struct Elapsed;
 
 /// Runs `future`, giving up after `limit` (never, for `None`).
-pub(crate) async fn timeout<R: Runtime, F: Future>(
+pub(crate) fn timeout<R: Runtime, F: Future>(
     limit: Option<Duration>,
     future: F,
-) -> Result<F::Output, Elapsed> {
-    match limit {
-        None => Ok(future.await),
-        Some(limit) => {
-            Race {
-                future,
-                timer: R::sleep(limit),
-            }
-            .await
-        }
-    }
+) -> Race<F, R::Sleep> {
+    race(future, limit.map(R::sleep))
 }
 
-/// Runs `future` until `timer` fires.
-pub(crate) async fn race<F: Future, S: Future<Output = ()>>(
-    future: F,
-    timer: S,
-) -> Result<F::Output, Elapsed> {
-    Race { future, timer }.await
+/// Runs `future` until `timer` fires (never, for `None`).
+///
+/// A plain function returning one future whatever the timer: an `async fn`, or a `match` that
+/// awaits the future alone in one arm and raced in another, would hold `future` twice in its
+/// state, and request futures are large.
+pub(crate) fn race<F: Future, S: Future<Output = ()>>(future: F, timer: Option<S>) -> Race<F, S> {
+    Race { future, timer }
 }
 
 pin_project_lite::pin_project! {
-    struct Race<F, S> {
+    /// The future of [`race`].
+    pub(crate) struct Race<F, S> {
         #[pin]
         future: F,
         #[pin]
-        timer: S,
+        timer: Option<S>,
     }
 }
 
@@ -55,6 +48,9 @@ impl<F: Future, S: Future<Output = ()>> Future for Race<F, S> {
         if let Poll::Ready(out) = this.future.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        this.timer.poll(cx).map(|()| Err(Elapsed))
+        match this.timer.as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| Err(Elapsed)),
+            None => Poll::Pending,
+        }
     }
 }

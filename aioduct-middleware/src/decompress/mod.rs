@@ -287,14 +287,19 @@ impl Decompression {
         F: FnOnce(Request) -> Fut,
         Fut: std::future::Future<Output = Result<Response>>,
     {
-        let Some(accept) = self.accept.as_ref().filter(|_| self.applies_to(&req)) else {
-            return send(req).await;
+        // One `send(..).await` on every path: two would each take a slot in this future.
+        let decoding = match self.accept.as_ref().filter(|_| self.applies_to(&req)) {
+            Some(accept) => {
+                req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
+                Some((req.method() == Method::HEAD, req.uri().clone()))
+            }
+            None => None,
         };
-        req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
-        let head = req.method() == Method::HEAD;
-        let url = req.uri().clone();
         let resp = send(req).await?;
-        self.decode(resp, head).map_err(|err| err.with_url(url))
+        match decoding {
+            Some((head, url)) => self.decode(resp, head).map_err(|err| err.with_url(url)),
+            None => Ok(resp),
+        }
     }
 }
 

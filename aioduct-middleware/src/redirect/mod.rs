@@ -154,12 +154,16 @@ impl Redirect {
             .get::<Policy>()
             .unwrap_or(&self.policy)
             .clone();
-        if policy.is_none() {
-            return send(req).await;
-        }
+        // With no redirects to follow nothing is kept for a next hop. There is one
+        // `send(..).await` either way: two would each take a slot in this future.
+        let follows = !policy.is_none();
 
         // A body held in memory can be sent again on a 307/308; a stream cannot.
-        let mut replay = req.body().try_clone();
+        let mut replay = if follows {
+            req.body().try_clone()
+        } else {
+            None
+        };
         // The URLs of the chain, filled at the first redirect (the first is the request's):
         // most requests have none.
         let mut visited: Vec<Uri> = Vec::new();
@@ -169,12 +173,15 @@ impl Redirect {
             let method = current.method().clone();
             let url = current.uri().clone();
             let version = current.version();
-            let mut headers = current.headers().clone();
-            let mut extensions = current.extensions().clone();
+            let (mut headers, mut extensions) = if follows {
+                (current.headers().clone(), current.extensions().clone())
+            } else {
+                (HeaderMap::new(), http::Extensions::new())
+            };
 
             let response = send(current).await?;
             let status = response.status();
-            if !is_redirect(status) {
+            if !follows || !is_redirect(status) {
                 return Ok(response);
             }
             let Some(location) = response.headers().get(LOCATION) else {

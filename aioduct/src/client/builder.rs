@@ -386,17 +386,14 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             feature = "brotli",
             feature = "zstd"
         ))]
-        let decompression = self
-            .decompression
-            .is_enabled()
-            .then_some(self.decompression);
+        let decompression = self.decompression;
         #[cfg(not(any(
             feature = "gzip",
             feature = "deflate",
             feature = "brotli",
             feature = "zstd"
         )))]
-        let decompression: Option<super::Decompression> = None;
+        let decompression = super::Decompression::none();
         let transport = Transport {
             pool: Pool::new(pool),
             stack,
@@ -412,7 +409,7 @@ impl<R: HttpRuntime> ClientBuilder<R> {
                 if let Some(redirect) = redirect {
                     builtins.set(Stage::Redirect, redirect);
                 }
-                if let Some(decompression) = decompression {
+                if decompression.is_enabled() {
                     builtins.set(Stage::Decompression, decompression);
                 }
                 Chain::Dyn {
@@ -420,9 +417,13 @@ impl<R: HttpRuntime> ClientBuilder<R> {
                     transport,
                 }
             }
-            _ if redirect.is_none() && decompression.is_none() => Chain::None,
+            _ if redirect.is_none() && !decompression.is_enabled() => Chain::None,
             _ => Chain::Inline(InlineBuiltins {
-                redirect,
+                redirect: redirect.unwrap_or_else(|| {
+                    aioduct_middleware::redirect::Redirect::new(
+                        aioduct_middleware::redirect::Policy::none(),
+                    )
+                }),
                 decompression,
             }),
         };

@@ -166,14 +166,12 @@ impl<R: HttpRuntime> Client<R> {
         // The middleware runs under the one deadline; so does each exchange it makes.
         let response = match &inner.chain {
             Chain::None => return self.exchange(request, options).await,
-            // Awaited where it is made when there is no deadline: the inline future is large,
-            // and every move of it is a copy.
-            Chain::Inline(builtins) if limit.is_none() => {
-                self.run_inline(builtins, request, options, &last).await?
-            }
+            // One awaited future with or without a deadline (see `race`).
             Chain::Inline(builtins) => {
                 let run = self.run_inline(builtins, request, options, &last);
-                within::<R, _>(limit, run, &url).await?
+                race(run, limit.map(R::boxed_sleep))
+                    .await
+                    .map_err(|_| timed_out(&url))??
             }
             Chain::Dyn { list, transport } => {
                 let endpoint = TransportEndpoint {
@@ -183,7 +181,9 @@ impl<R: HttpRuntime> Client<R> {
                     last: &last,
                 };
                 let run = Next::new(list, &endpoint).run(request);
-                within::<R, _>(limit, run, &url).await?
+                race(run, limit.map(R::boxed_sleep))
+                    .await
+                    .map_err(|_| timed_out(&url))??
             }
         };
         let last = last
@@ -200,17 +200,13 @@ impl<R: HttpRuntime> Client<R> {
         options: RequestOptions,
         last: &MetaSlot,
     ) -> Result<http::Response<Body>, Error> {
-        let hop = |request: http::Request<Body>| async move {
+        // Each stage is always there (switched off, it passes requests through): one awaited
+        // future per stage, where an `Option` would await the rest of the chain in two places.
+        let hop = |request: http::Request<Body>| {
             let send = |request| self.exchange_into(request, options, last);
-            match &builtins.decompression {
-                Some(decompression) => decompression.run_with(request, send).await,
-                None => send(request).await,
-            }
+            builtins.decompression.run_with(request, send)
         };
-        match &builtins.redirect {
-            Some(redirect) => redirect.follow_with(request, hop).await,
-            None => hop(request).await,
-        }
+        builtins.redirect.follow_with(request, hop).await
     }
 
     /// One exchange for middleware: the response as core types, its metadata in `last`.
@@ -247,13 +243,13 @@ impl<R: HttpRuntime> Client<R> {
         let mut deadline = options
             .deadline
             .map(|at| R::boxed_sleep(at.saturating_duration_since(started)));
-        let sending = inner.transport.send(request, h2c);
-        let exchange = match &mut deadline {
-            None => sending.await?,
-            Some(timer) => race(sending, timer.as_mut()).await.map_err(|_| {
-                Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
-            })??,
-        };
+        // One awaited future with or without a deadline (see `race`).
+        let exchange = race(
+            inner.transport.send(request, h2c),
+            deadline.as_mut().map(|timer| timer.as_mut()),
+        )
+        .await
+        .map_err(|_| timed_out(&url))??;
 
         let mut timings = Timings::default();
         timings.ttfb = Some(R::now().duration_since(started));
@@ -317,10 +313,11 @@ enum Chain<R: HttpRuntime> {
     },
 }
 
-/// The built-ins a client has unless configured otherwise.
+/// The built-ins a client has unless configured otherwise; one switched off passes requests
+/// through (`Policy::none()`, `Decompression::none()`).
 pub(crate) struct InlineBuiltins {
-    pub(crate) redirect: Option<aioduct_middleware::redirect::Redirect>,
-    pub(crate) decompression: Option<Decompression>,
+    pub(crate) redirect: aioduct_middleware::redirect::Redirect,
+    pub(crate) decompression: Decompression,
 }
 
 #[cfg(any(
@@ -331,14 +328,14 @@ pub(crate) struct InlineBuiltins {
 ))]
 pub(crate) use aioduct_middleware::decompress::Decompression;
 
-/// Without a coding compiled in there is no decompression: a type with no value.
+/// Without a coding compiled in there is no decompression: requests pass through.
 #[cfg(not(any(
     feature = "gzip",
     feature = "deflate",
     feature = "brotli",
     feature = "zstd"
 )))]
-pub(crate) enum Decompression {}
+pub(crate) struct Decompression;
 
 #[cfg(not(any(
     feature = "gzip",
@@ -347,16 +344,19 @@ pub(crate) enum Decompression {}
     feature = "zstd"
 )))]
 impl Decompression {
-    async fn run_with<F, Fut>(
-        &self,
-        _: http::Request<Body>,
-        _: F,
-    ) -> Result<http::Response<Body>, Error>
+    pub(crate) fn none() -> Self {
+        Decompression
+    }
+
+    pub(crate) fn is_enabled(&self) -> bool {
+        false
+    }
+
+    fn run_with<F, Fut>(&self, request: http::Request<Body>, send: F) -> Fut
     where
         F: FnOnce(http::Request<Body>) -> Fut,
-        Fut: std::future::Future<Output = Result<http::Response<Body>, Error>>,
     {
-        match *self {}
+        send(request)
     }
 }
 
@@ -369,28 +369,16 @@ impl Decompression {
 impl Middleware for Decompression {
     fn handle<'a>(
         &'a self,
-        _: http::Request<Body>,
-        _: Next<'a>,
+        request: http::Request<Body>,
+        next: Next<'a>,
     ) -> BoxFuture<'a, Result<http::Response<Body>, Error>> {
-        match *self {}
+        next.run(request)
     }
 }
 
-/// Awaits `run`, within `limit` if there is one.
-async fn within<R: HttpRuntime, F>(
-    limit: Option<Duration>,
-    run: F,
-    url: &http::Uri,
-) -> Result<http::Response<Body>, Error>
-where
-    F: std::future::Future<Output = Result<http::Response<Body>, Error>>,
-{
-    match limit {
-        None => run.await,
-        Some(limit) => race(run, R::boxed_sleep(limit)).await.map_err(|_| {
-            Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
-        })?,
-    }
+/// The error of a request that outlived its deadline.
+fn timed_out(url: &http::Uri) -> Error {
+    Error::msg(ErrorKind::Timeout, "request timed out").with_url(url.clone())
 }
 
 /// The end of the middleware chain: the client's transport.

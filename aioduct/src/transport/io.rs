@@ -10,8 +10,8 @@ use aioduct_core::io::ReadUninit;
 use futures_io::AsyncWrite;
 use hyper::rt::ReadBufCursor;
 
-/// The most bytes offered to one read of a stream that needs initialized memory: the size the
-/// bounce buffer can reach; 64 KiB per read keeps large downloads at full speed.
+/// The most bytes offered to one read: 64 KiB keeps large downloads at full speed while a read
+/// stays in cache, and bounds the bounce buffer of streams that need initialized memory.
 const MAX_READ: usize = 64 * 1024;
 
 /// The fewest bytes offered to one read: a small response head and body in one read.
@@ -79,9 +79,10 @@ impl<T: ReadUninit + Unpin> hyper::rt::Read for HyperIo<T> {
             }
             n
         } else {
-            // The whole buffer: a body that arrived whole is handed on as one frame.
-            let len = spare.len();
-            let n = ready!(Pin::new(&mut this.inner).poll_read_uninit(cx, spare))?;
+            // All of hyper's buffer up to the cap: a body that arrived whole is handed on as
+            // one frame, and reads stay small enough to stay in cache.
+            let len = spare.len().min(MAX_READ);
+            let n = ready!(Pin::new(&mut this.inner).poll_read_uninit(cx, &mut spare[..len]))?;
             n.min(len)
         };
         // SAFETY: the first `n` bytes were written: copied above, or by a stream that
