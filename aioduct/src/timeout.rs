@@ -31,12 +31,13 @@ pub(crate) fn race<F: Future, S: Future<Output = ()>>(future: F, timer: Option<S
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`race`].
+    /// The future of [`race`]. Built as a literal around the call that makes `future`, it can be
+    /// constructed in place: a large future passed through `race` is copied once more.
     pub(crate) struct Race<F, S> {
         #[pin]
-        future: F,
+        pub(crate) future: F,
         #[pin]
-        timer: Option<S>,
+        pub(crate) timer: Option<S>,
     }
 }
 

@@ -23,11 +23,27 @@ fn v6_server() -> (u16, TcpListener) {
     (listener.local_addr().unwrap().port(), listener)
 }
 
+/// A server on [::1]:P whose port P is free on 127.0.0.1 too (another process may hold it there:
+/// then another P is tried).
+fn v6_server_free_on_v4(mut on_v4: impl FnMut(u16) -> bool) -> (u16, TcpListener) {
+    for _ in 0..50 {
+        let (port, listener) = v6_server();
+        if on_v4(port) {
+            return (port, listener);
+        }
+    }
+    panic!("no loopback port free on both ::1 and 127.0.0.1");
+}
+
 async fn a_hanging_first_address_loses_to_the_next_after_the_attempt_delay<R: HttpRuntime>() {
-    let (port, listener) = v6_server();
+    let mut hole = None;
+    let (port, listener) = v6_server_free_on_v4(|port| {
+        // 127.0.0.1:P never answers (its accept queue is full).
+        hole = support::try_black_hole(format!("127.0.0.1:{port}").parse().unwrap()).ok();
+        hole.is_some()
+    });
+    let (hole, _held) = hole.expect("bound");
     support::raw_http_server(listener, "from v6");
-    // 127.0.0.1:P never answers (its accept queue is full).
-    let (hole, _held) = support::black_hole(format!("127.0.0.1:{port}").parse().unwrap());
     let v6: SocketAddr = format!("[::1]:{port}").parse().unwrap();
 
     let client = Client::<R>::builder()
@@ -53,7 +69,8 @@ async fn a_hanging_first_address_loses_to_the_next_after_the_attempt_delay<R: Ht
 }
 
 async fn a_refusing_first_address_falls_through_at_once<R: HttpRuntime>() {
-    let (port, listener) = v6_server();
+    let (port, listener) =
+        v6_server_free_on_v4(|port| TcpListener::bind(("127.0.0.1", port)).is_ok());
     support::raw_http_server(listener, "second");
     let refused: SocketAddr = {
         // Nothing listens on 127.0.0.1:P once this is dropped (P is taken on ::1 only).

@@ -14,7 +14,7 @@ use crate::{
     HttpRuntime, IntoUrl, RequestBuilder, Response,
     body::{ReadLimits, ResponseBody},
     request::RequestOptions,
-    timeout::race,
+    timeout::{Race, race},
     transport::Transport,
     url,
 };
@@ -167,12 +167,12 @@ impl<R: HttpRuntime> Client<R> {
         let response = match &inner.chain {
             Chain::None => return self.exchange(request, options).await,
             // One awaited future with or without a deadline (see `race`).
-            Chain::Inline(builtins) => {
-                let run = self.run_inline(builtins, request, options, &last);
-                race(run, limit.map(R::boxed_sleep))
-                    .await
-                    .map_err(|_| timed_out(&url))??
+            Chain::Inline(builtins) => Race {
+                future: self.run_inline(builtins, request, options, &last),
+                timer: limit.map(R::boxed_sleep),
             }
+            .await
+            .map_err(|_| timed_out(&url))??,
             Chain::Dyn { list, transport } => {
                 let endpoint = TransportEndpoint {
                     client: self,
@@ -193,20 +193,23 @@ impl<R: HttpRuntime> Client<R> {
     }
 
     /// The default built-ins, run as one future: no boxed future per layer or per hop.
-    async fn run_inline(
-        &self,
-        builtins: &InlineBuiltins,
+    ///
+    /// A plain function, not an `async fn`, which would keep its own copy of `request` in the
+    /// request future beside the redirect stage's.
+    fn run_inline<'a>(
+        &'a self,
+        builtins: &'a InlineBuiltins,
         request: http::Request<Body>,
         options: RequestOptions,
-        last: &MetaSlot,
-    ) -> Result<http::Response<Body>, Error> {
+        last: &'a MetaSlot,
+    ) -> impl std::future::Future<Output = Result<http::Response<Body>, Error>> + 'a {
         // Each stage is always there (switched off, it passes requests through): one awaited
         // future per stage, where an `Option` would await the rest of the chain in two places.
-        let hop = |request: http::Request<Body>| {
-            let send = |request| self.exchange_into(request, options, last);
+        let hop = move |request: http::Request<Body>| {
+            let send = move |request| self.exchange_into(request, options, last);
             builtins.decompression.run_with(request, send)
         };
-        builtins.redirect.follow_with(request, hop).await
+        builtins.redirect.follow_with(request, hop)
     }
 
     /// One exchange for middleware: the response as core types, its metadata in `last`.
@@ -244,10 +247,10 @@ impl<R: HttpRuntime> Client<R> {
             .deadline
             .map(|at| R::boxed_sleep(at.saturating_duration_since(started)));
         // One awaited future with or without a deadline (see `race`).
-        let exchange = race(
-            inner.transport.send(request, h2c),
-            deadline.as_mut().map(|timer| timer.as_mut()),
-        )
+        let exchange = Race {
+            future: inner.transport.send(request, h2c),
+            timer: deadline.as_mut().map(|timer| timer.as_mut()),
+        }
         .await
         .map_err(|_| timed_out(&url))??;
 

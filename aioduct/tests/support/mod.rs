@@ -446,9 +446,14 @@ macro_rules! runtime_tests {
 /// it hangs, on loopback, never leaving the machine. Returns the bound address and the sockets
 /// that must stay alive.
 pub fn black_hole(addr: SocketAddr) -> (SocketAddr, Vec<socket2::Socket>) {
+    try_black_hole(addr).unwrap()
+}
+
+/// [`black_hole`], or the error binding `addr` (a fixed port may be taken).
+pub fn try_black_hole(addr: SocketAddr) -> std::io::Result<(SocketAddr, Vec<socket2::Socket>)> {
     use socket2::{Domain, Socket, Type};
     let listener = Socket::new(Domain::for_address(addr), Type::STREAM, None).unwrap();
-    listener.bind(&addr.into()).unwrap();
+    listener.bind(&addr.into())?;
     listener.listen(0).unwrap();
     let addr = listener.local_addr().unwrap().as_socket().unwrap();
     let mut held = vec![listener];
@@ -460,7 +465,7 @@ pub fn black_hole(addr: SocketAddr) -> (SocketAddr, Vec<socket2::Socket>) {
         held.push(s);
     }
     std::thread::sleep(Duration::from_millis(50));
-    (addr, held)
+    Ok((addr, held))
 }
 
 /// A minimal HTTP/1.1 server on `listener` (any address family) answering `body` to every
