@@ -276,7 +276,8 @@ struct Layer {
 enum LayerState {
     /// Not started: deflate looks at the first bytes to tell zlib from raw deflate.
     Start(Coding, Input),
-    Decoding(Decoder),
+    /// Boxed: a decoder's state is large (zlib-rs's is hundreds of bytes) and made once.
+    Decoding(Box<Decoder>),
     Finished,
 }
 
@@ -309,7 +310,7 @@ impl AsyncRead for Layer {
                     else {
                         unreachable!()
                     };
-                    this.state = LayerState::Decoding(Decoder::new(coding, input, zlib));
+                    this.state = LayerState::Decoding(Box::new(Decoder::new(coding, input, zlib)));
                 }
                 LayerState::Decoding(decoder) => {
                     let n = match ready!(decoder.poll_read(cx, buf)) {
