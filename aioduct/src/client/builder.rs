@@ -69,13 +69,7 @@ pub struct ClientBuilder<R: HttpRuntime> {
     https_only: bool,
     builtins: Builtins,
     /// Response decoding, on by default; its settings are in builder/decompress.rs.
-    #[cfg(any(
-        feature = "gzip",
-        feature = "deflate",
-        feature = "brotli",
-        feature = "zstd"
-    ))]
-    decompression: aioduct_middleware::decompress::Decompression,
+    decompression: super::Decompression,
     happy_eyeballs_delay: Duration,
     middleware: Vec<Arc<dyn Middleware>>,
     transport_fn: Option<TransportFn<R>>,
@@ -126,13 +120,7 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             redirect: Some(aioduct_middleware::redirect::Policy::limited(10)),
             https_only: false,
             builtins: Builtins::default(),
-            #[cfg(any(
-                feature = "gzip",
-                feature = "deflate",
-                feature = "brotli",
-                feature = "zstd"
-            ))]
-            decompression: aioduct_middleware::decompress::Decompression::new(),
+            decompression: super::Decompression::new(),
             happy_eyeballs_delay: Duration::from_millis(250),
             middleware: Vec::new(),
             transport_fn: None,
@@ -380,20 +368,7 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             aioduct_middleware::redirect::Redirect::new(policy).https_only(self.https_only)
         });
         // Decompression is on unless every coding was switched off (builder/decompress.rs).
-        #[cfg(any(
-            feature = "gzip",
-            feature = "deflate",
-            feature = "brotli",
-            feature = "zstd"
-        ))]
         let decompression = self.decompression;
-        #[cfg(not(any(
-            feature = "gzip",
-            feature = "deflate",
-            feature = "brotli",
-            feature = "zstd"
-        )))]
-        let decompression = super::Decompression::none();
         let transport = Transport {
             pool: Pool::new(pool),
             stack,

@@ -317,12 +317,13 @@ enum Chain<R: HttpRuntime> {
 }
 
 /// The built-ins a client has unless configured otherwise; one switched off passes requests
-/// through (`Policy::none()`, `Decompression::none()`).
+/// through (`Policy::none()`, a `Decompression` with every coding off).
 pub(crate) struct InlineBuiltins {
     pub(crate) redirect: aioduct_middleware::redirect::Redirect,
     pub(crate) decompression: Decompression,
 }
 
+/// Response decoding: aioduct-middleware's, or a stand-in when no coding is compiled in.
 #[cfg(any(
     feature = "gzip",
     feature = "deflate",
@@ -330,6 +331,13 @@ pub(crate) struct InlineBuiltins {
     feature = "zstd"
 ))]
 pub(crate) use aioduct_middleware::decompress::Decompression;
+#[cfg(not(any(
+    feature = "gzip",
+    feature = "deflate",
+    feature = "brotli",
+    feature = "zstd"
+)))]
+pub(crate) use no_codings::Decompression;
 
 /// Without a coding compiled in there is no decompression: requests pass through.
 #[cfg(not(any(
@@ -338,44 +346,37 @@ pub(crate) use aioduct_middleware::decompress::Decompression;
     feature = "brotli",
     feature = "zstd"
 )))]
-pub(crate) struct Decompression;
+mod no_codings {
+    use aioduct_core::{Body, BoxFuture, Error, Middleware, Next};
 
-#[cfg(not(any(
-    feature = "gzip",
-    feature = "deflate",
-    feature = "brotli",
-    feature = "zstd"
-)))]
-impl Decompression {
-    pub(crate) fn none() -> Self {
-        Decompression
+    /// Stands in for aioduct-middleware's `Decompression` with no coding to decode.
+    pub(crate) struct Decompression;
+
+    impl Decompression {
+        pub(crate) fn new() -> Self {
+            Decompression
+        }
+
+        pub(crate) fn is_enabled(&self) -> bool {
+            false
+        }
+
+        pub(crate) fn run_with<F, Fut>(&self, request: http::Request<Body>, send: F) -> Fut
+        where
+            F: FnOnce(http::Request<Body>) -> Fut,
+        {
+            send(request)
+        }
     }
 
-    pub(crate) fn is_enabled(&self) -> bool {
-        false
-    }
-
-    fn run_with<F, Fut>(&self, request: http::Request<Body>, send: F) -> Fut
-    where
-        F: FnOnce(http::Request<Body>) -> Fut,
-    {
-        send(request)
-    }
-}
-
-#[cfg(not(any(
-    feature = "gzip",
-    feature = "deflate",
-    feature = "brotli",
-    feature = "zstd"
-)))]
-impl Middleware for Decompression {
-    fn handle<'a>(
-        &'a self,
-        request: http::Request<Body>,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<http::Response<Body>, Error>> {
-        next.run(request)
+    impl Middleware for Decompression {
+        fn handle<'a>(
+            &'a self,
+            request: http::Request<Body>,
+            next: Next<'a>,
+        ) -> BoxFuture<'a, Result<http::Response<Body>, Error>> {
+            next.run(request)
+        }
     }
 }
 
