@@ -37,8 +37,8 @@ const CLIENTS: [(&str, &str, &str); 3] = [
 
 /// The extra aioduct runtimes, measured on the scenarios of the runtime table.
 const RUNTIMES: [(&str, &str, &str); 2] = [
-    ("aioduct-smol", "client-aioduct", "smol"),
-    ("aioduct-compio", "client-aioduct", "compio"),
+    ("aioduct-smol", "client-aioduct-runtimes", "smol"),
+    ("aioduct-compio", "client-aioduct-runtimes", "compio"),
 ];
 const RUNTIME_SCENARIOS: [&str; 2] = ["h1_seq", "h2c_c64"];
 
@@ -106,14 +106,23 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     if options.build {
         let started = Instant::now();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--release", "--bins", "-p", "aioduct-bench"])
-            .current_dir(&bench)
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !status.success() {
-            return Err(format!("building the bench crate failed ({status})"));
+        // Two cargo runs: features unify within one, and `client-aioduct` must link only what a
+        // tokio program enables, not the smol and compio runtimes of the runtime table.
+        let builds: [&[&str]; 2] = [
+            &["--bins"],
+            &["--bin", "client-aioduct-runtimes", "--features", "runtimes"],
+        ];
+        for args in builds {
+            let status = Command::new(&cargo)
+                .args(["build", "--release", "-p", "aioduct-bench"])
+                .args(args)
+                .current_dir(&bench)
+                .env("CARGO_TARGET_DIR", &target)
+                .status()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!("building the bench crate failed ({status})"));
+            }
         }
         eprintln!("built in {:.0} s", started.elapsed().as_secs_f64());
     }
