@@ -167,12 +167,17 @@ impl<R: HttpRuntime> Client<R> {
         let response = match &inner.chain {
             Chain::None => return self.exchange(request, options).await,
             // One awaited future with or without a deadline (see `race`).
-            Chain::Inline(builtins) => Race {
-                future: self.run_inline(builtins, request, options, &last),
-                timer: limit.map(R::boxed_sleep),
+            Chain::Inline(builtins) => {
+                // The timer first: a call that may unwind, made after the request future, would
+                // make the compiler build that future aside and copy it in (kilobytes).
+                let timer = limit.map(R::boxed_sleep);
+                Race {
+                    future: self.run_inline(builtins, request, options, &last),
+                    timer,
+                }
+                .await
+                .map_err(|_| timed_out(&url))??
             }
-            .await
-            .map_err(|_| timed_out(&url))??,
             Chain::Dyn { list, transport } => {
                 let endpoint = TransportEndpoint {
                     client: self,

@@ -15,11 +15,11 @@ use hyper::client::conn::{TrySendError, http1, http2};
 
 /// What a connection is pooled under: who it talks to and how.
 ///
-/// The authority is kept lower-case, so hashing it is one write of its bytes (`Authority`'s own
-/// `Hash` lower-cases and feeds the hasher a byte at a time: a tenth of a small request's cost).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The authority is kept lower-case, so hashing and comparing it are one pass over its bytes
+/// (`Authority`'s own `Hash` and `PartialEq` fold case a byte at a time, and a lookup does both).
+#[derive(Debug, Clone)]
 pub(crate) struct PoolKey {
-    scheme: Scheme,
+    https: bool,
     authority: Authority,
     /// HTTP/2 over cleartext by prior knowledge: never shares a connection with HTTP/1.1.
     h2c: bool,
@@ -37,7 +37,8 @@ impl PoolKey {
             authority.clone()
         };
         Some(PoolKey {
-            scheme: uri.scheme()?.clone(),
+            // A checked URL is http or https, in any case.
+            https: *uri.scheme()? == Scheme::HTTPS,
             authority,
             h2c,
             proxy: proxy.cloned(),
@@ -49,14 +50,25 @@ impl PoolKey {
     }
 
     pub(crate) fn is_https(&self) -> bool {
-        self.scheme == Scheme::HTTPS
+        self.https
     }
 }
 
+impl PartialEq for PoolKey {
+    fn eq(&self, other: &Self) -> bool {
+        // Lower-case (see `new`): equal authorities have equal bytes.
+        self.https == other.https
+            && self.authority.as_str() == other.authority.as_str()
+            && self.h2c == other.h2c
+            && self.proxy == other.proxy
+    }
+}
+
+impl Eq for PoolKey {}
+
 impl Hash for PoolKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Keys are http or https (in any case: equal schemes hash alike this way).
-        self.is_https().hash(state);
+        self.https.hash(state);
         // Lower-case (see `new`), so equal keys hash alike.
         self.authority.as_str().hash(state);
         self.h2c.hash(state);
@@ -166,5 +178,17 @@ mod tests {
             PoolKey::new(&uri, true, None).unwrap(),
             "h2c stays apart"
         );
+    }
+
+    #[test]
+    fn keys_fold_case_and_keep_schemes_apart() {
+        use std::hash::BuildHasher;
+        let key = |url: &str| PoolKey::new(&url.parse().unwrap(), false, None).unwrap();
+        let hasher = std::collections::hash_map::RandomState::new();
+        let (upper, lower) = (key("HTTP://Example.COM:80/"), key("http://example.com:80/"));
+        assert_eq!(upper, lower);
+        assert_eq!(hasher.hash_one(&upper), hasher.hash_one(&lower));
+        assert_ne!(key("http://example.com/"), key("https://example.com/"));
+        assert_ne!(key("http://example.com/"), key("http://example.com:8080/"));
     }
 }
