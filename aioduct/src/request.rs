@@ -214,9 +214,10 @@ impl<R: HttpRuntime> RequestBuilder<R> {
     }
 
     /// Sends the request and waits for the response head; the body streams afterwards.
-    pub async fn send(self) -> Result<Response, Error> {
-        let request = self.request?;
-        self.client.execute_with(request, self.options).await
+    // A plain function handing over the client's request future: an `async fn` here would keep
+    // its own copy of the builder beside it, and move the request and the response once more.
+    pub fn send(self) -> impl Future<Output = Result<Response, Error>> {
+        Client::execute_owned(self.client, self.request, self.options)
     }
 }
 

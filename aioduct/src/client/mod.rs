@@ -2,6 +2,7 @@
 
 mod builder;
 mod builtins;
+mod split;
 
 pub use builder::ClientBuilder;
 
@@ -9,6 +10,8 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use aioduct_core::{Body, BoxFuture, Endpoint, Error, ErrorKind, Middleware, Next, Timings};
 use http::{HeaderMap, Method, Version, header::AUTHORIZATION, uri::Scheme};
+
+use split::SplitMeta;
 
 use crate::{
     HttpRuntime, IntoUrl, RequestBuilder, Response,
@@ -144,16 +147,20 @@ impl<R: HttpRuntime> Client<R> {
             parts.headers.insert(AUTHORIZATION, auth);
         }
         let options = RequestOptions::default();
-        self.execute_with(http::Request::from_parts(parts, body), options)
-            .await
+        let request = http::Request::from_parts(parts, body);
+        Client::execute_owned(self.clone(), Ok(request), options).await
     }
 
-    pub(crate) async fn execute_with(
-        &self,
-        mut request: http::Request<Body>,
+    /// A request's whole future: default headers, deadline, middleware, transport. It owns its
+    /// client (an `Arc`) so that [`RequestBuilder::send`] can return it as it is.
+    pub(crate) async fn execute_owned(
+        client: Client<R>,
+        request: Result<http::Request<Body>, Error>,
         mut options: RequestOptions,
     ) -> Result<Response, Error> {
-        let inner = &*self.inner;
+        let mut request = request?;
+        let this = &client;
+        let inner = &*this.inner;
         for (name, value) in &inner.default_headers {
             if !request.headers().contains_key(name) {
                 request.headers_mut().insert(name, value.clone());
@@ -165,14 +172,14 @@ impl<R: HttpRuntime> Client<R> {
         let last = MetaSlot::default();
         // The middleware runs under the one deadline; so does each exchange it makes.
         let response = match &inner.chain {
-            Chain::None => return self.exchange(request, options).await,
+            Chain::None => return this.exchange(request, options).await,
             // One awaited future with or without a deadline (see `race`).
             Chain::Inline(builtins) => {
                 // The timer first: a call that may unwind, made after the request future, would
                 // make the compiler build that future aside and copy it in (kilobytes).
                 let timer = limit.map(R::boxed_sleep);
                 Race {
-                    future: self.run_inline(builtins, request, options, &last),
+                    future: this.run_inline(builtins, request, options, &last),
                     timer,
                 }
                 .await
@@ -180,7 +187,7 @@ impl<R: HttpRuntime> Client<R> {
             }
             Chain::Dyn { list, transport } => {
                 let endpoint = TransportEndpoint {
-                    client: self,
+                    client: this,
                     options,
                     transport: *transport,
                     last: &last,
@@ -218,18 +225,16 @@ impl<R: HttpRuntime> Client<R> {
     }
 
     /// One exchange for middleware: the response as core types, its metadata in `last`.
-    pub(crate) async fn exchange_into(
-        &self,
+    pub(crate) fn exchange_into<'a>(
+        &'a self,
         request: http::Request<Body>,
         options: RequestOptions,
-        last: &MetaSlot,
-    ) -> Result<http::Response<Body>, Error> {
-        let response = self.exchange(request, options).await?;
-        let (response, meta) = response.split_meta();
-        *last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(meta);
-        Ok(response)
+        last: &'a MetaSlot,
+    ) -> SplitMeta<'a, impl std::future::Future<Output = Result<Response, Error>> + 'a> {
+        SplitMeta {
+            exchange: self.exchange(request, options),
+            last,
+        }
     }
 
     /// One request on the transport: no middleware.
