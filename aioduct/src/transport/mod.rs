@@ -143,8 +143,9 @@ pub(crate) struct Exchange {
     /// The connection, to hand back when the body ends (HTTP/1.1 only).
     pub(crate) lease: Option<Lease>,
     pub(crate) remote_addr: Option<std::net::SocketAddr>,
-    /// Set when this request opened a new connection.
-    pub(crate) new_connection: Option<ConnectionInfo>,
+    /// Set when this request opened a new connection. Boxed: the exchange moves up through
+    /// every layer of the request future, and most requests reuse a connection.
+    pub(crate) new_connection: Option<Box<ConnectionInfo>>,
 }
 
 impl<R: HttpRuntime> Transport<R> {
@@ -227,7 +228,7 @@ impl<R: HttpRuntime> Transport<R> {
         &self,
         key: PoolKey,
         uri: &Uri,
-    ) -> Result<(Lease, Option<ConnectionInfo>), Error> {
+    ) -> Result<(Lease, Option<Box<ConnectionInfo>>), Error> {
         // A burst of requests to a new origin that will likely speak HTTP/2 waits for the first
         // connection instead of opening one each.
         let multiplexed = key.h2c() || (self.tls_offers_h2 && key.is_https());
@@ -251,7 +252,7 @@ impl<R: HttpRuntime> Transport<R> {
                 );
             }
         };
-        Ok((permit.insert(conn), Some(info)))
+        Ok((permit.insert(conn), Some(Box::new(info))))
     }
 
     async fn connect(&self, h2c: bool, uri: &Uri) -> Result<(PoolConn, ConnectionInfo), Error> {
