@@ -33,10 +33,16 @@
 
 mod body;
 
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
+
 use aioduct_core::{
     Body, BoxFuture, Error, ErrorKind, Middleware, Next, Request, Response, Result,
     http::{
-        HeaderValue, Method, StatusCode,
+        HeaderValue, Method, StatusCode, Uri,
         header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, GetAll},
     },
 };
@@ -282,12 +288,11 @@ impl Decompression {
     /// # Ok::<(), aioduct_core::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn run_with<F, Fut>(&self, mut req: Request, send: F) -> Result<Response>
+    pub fn run_with<F, Fut>(&self, mut req: Request, send: F) -> Decoding<'_, Fut>
     where
         F: FnOnce(Request) -> Fut,
-        Fut: std::future::Future<Output = Result<Response>>,
+        Fut: Future<Output = Result<Response>>,
     {
-        // One `send(..).await` on every path: two would each take a slot in this future.
         let decoding = match self.accept.as_ref().filter(|_| self.applies_to(&req)) {
             Some(accept) => {
                 req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
@@ -295,11 +300,43 @@ impl Decompression {
             }
             None => None,
         };
-        let resp = send(req).await?;
-        match decoding {
-            Some((head, url)) => self.decode(resp, head).map_err(|err| err.with_url(url)),
-            None => Ok(resp),
+        Decoding {
+            send: send(req),
+            decoding,
+            middleware: self,
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Decompression::run_with`]: the rest of the chain, then the decoding of
+    /// its response.
+    ///
+    /// A future of its own rather than an `async fn`, which would keep a copy of the request
+    /// beside the rest of the chain's and move the response once more.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Decoding<'a, Fut> {
+        #[pin]
+        send: Fut,
+        // Whether the request was a HEAD, and its URL for errors; `None`: pass the response on.
+        decoding: Option<(bool, Uri)>,
+        middleware: &'a Decompression,
+    }
+}
+
+impl<Fut: Future<Output = Result<Response>>> Future for Decoding<'_, Fut> {
+    type Output = Result<Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let resp = ready!(this.send.poll(cx))?;
+        Poll::Ready(match this.decoding.take() {
+            Some((head, url)) => this
+                .middleware
+                .decode(resp, head)
+                .map_err(|err| err.with_url(url)),
+            None => Ok(resp),
+        })
     }
 }
 

@@ -111,7 +111,7 @@ impl Redirect {
         self
     }
 
-    /// Sends `req` with `send`, and while the answer is a redirect the policy follows, sends
+    /// Sends `current` with `send`, and while the answer is a redirect the policy follows, sends
     /// the next hop with `send` too: what the middleware does with [`Next`], for a caller that
     /// runs the rest of its chain itself (without boxing a future per hop).
     ///
@@ -137,136 +137,145 @@ impl Redirect {
     /// # Ok::<(), aioduct_core::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn follow_with<F, Fut>(&self, req: Request, mut send: F) -> Result<Response>
+    // A plain function returning an `async` block that owns `current` as it came: an `async fn`
+    // would copy the request into a local of its own, and both copies stay in its future.
+    pub fn follow_with<F, Fut>(
+        &self,
+        mut current: Request,
+        mut send: F,
+    ) -> impl std::future::Future<Output = Result<Response>>
     where
         F: FnMut(Request) -> Fut,
         Fut: std::future::Future<Output = Result<Response>>,
     {
-        if self.https_only && req.uri().scheme() != Some(&Scheme::HTTPS) {
-            return Err(Error::msg(
-                ErrorKind::Builder,
-                "https_only is set and the URL is not https",
-            )
-            .with_url(req.uri().clone()));
-        }
-        let policy = req
-            .extensions()
-            .get::<Policy>()
-            .unwrap_or(&self.policy)
-            .clone();
-        // With no redirects to follow nothing is kept for a next hop. There is one
-        // `send(..).await` either way: two would each take a slot in this future.
-        let follows = !policy.is_none();
+        async move {
+            if self.https_only && current.uri().scheme() != Some(&Scheme::HTTPS) {
+                return Err(Error::msg(
+                    ErrorKind::Builder,
+                    "https_only is set and the URL is not https",
+                )
+                .with_url(current.uri().clone()));
+            }
+            let policy = current
+                .extensions()
+                .get::<Policy>()
+                .unwrap_or(&self.policy)
+                .clone();
+            // With no redirects to follow nothing is kept for a next hop. There is one
+            // `send(..).await` either way: two would each take a slot in this future.
+            let follows = !policy.is_none();
 
-        // A body held in memory can be sent again on a 307/308; a stream cannot.
-        let mut replay = if follows {
-            req.body().try_clone()
-        } else {
-            None
-        };
-        // The URLs of the chain, filled at the first redirect (the first is the request's):
-        // most requests have none.
-        let mut visited: Vec<Uri> = Vec::new();
-        let mut credentials_stripped = false;
-        let mut current = req;
-        loop {
-            let method = current.method().clone();
-            let url = current.uri().clone();
-            let version = current.version();
-            let (mut headers, mut extensions) = if follows {
-                (current.headers().clone(), current.extensions().clone())
+            // A body held in memory can be sent again on a 307/308; a stream cannot.
+            let mut replay = if follows {
+                current.body().try_clone()
             } else {
-                (HeaderMap::new(), http::Extensions::new())
+                None
             };
-
-            let response = send(current).await?;
-            let status = response.status();
-            if !follows || !is_redirect(status) {
-                return Ok(response);
-            }
-            let Some(location) = response.headers().get(LOCATION) else {
-                return Ok(response);
-            };
-            let next_url = location::resolve(&url, location.as_bytes()).map_err(|refusal| {
-                Error::msg(ErrorKind::Redirect, refusal).with_url(url.clone())
-            })?;
-            let refuse = |message: &str| {
-                Error::msg(ErrorKind::Redirect, message.to_owned()).with_url(next_url.clone())
-            };
-            if self.https_only && next_url.scheme() != Some(&Scheme::HTTPS) {
-                return Err(refuse(
-                    "https_only is set and the redirect target is not https",
-                ));
-            }
-            if visited.is_empty() {
-                visited.push(url.clone());
-            }
-            let attempt = Attempt {
-                status,
-                next: &next_url,
-                previous: &visited,
-            };
-            match policy.decide(attempt).kind {
-                ActionKind::Follow => {}
-                ActionKind::Stop => return Ok(response),
-                ActionKind::Error(source) => {
-                    return Err(Error::new(ErrorKind::Redirect, Some(source)).with_url(next_url));
-                }
-            }
-
-            let keeps_body = match status {
-                StatusCode::SEE_OTHER => false,
-                StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => method != Method::POST,
-                _ => true,
-            };
-            let (method, body) = if keeps_body {
-                let body = replay.as_ref().and_then(Body::try_clone).ok_or_else(|| {
-                    refuse("the request body is a stream and cannot be sent again to follow the redirect")
-                })?;
-                (method, body)
-            } else {
-                for name in &CONTENT_HEADERS {
-                    headers.remove(name);
-                }
-                replay = Some(Body::empty());
-                let method = if method == Method::HEAD {
-                    Method::HEAD
+            // The URLs of the chain, filled at the first redirect (the first is the request's):
+            // most requests have none.
+            let mut visited: Vec<Uri> = Vec::new();
+            let mut credentials_stripped = false;
+            loop {
+                let method = current.method().clone();
+                let url = current.uri().clone();
+                let version = current.version();
+                let (mut headers, mut extensions) = if follows {
+                    (current.headers().clone(), current.extensions().clone())
                 } else {
-                    Method::GET
+                    (HeaderMap::new(), http::Extensions::new())
                 };
-                (method, Body::empty())
-            };
 
-            if !same_origin(&url, &next_url) {
-                self.strip_credentials(&mut headers);
-                credentials_stripped = true;
-            }
-            if url.authority() != next_url.authority() {
-                headers.remove(HOST);
-            }
-            if self.referer {
-                match referer(&url, &next_url) {
-                    Some(value) => headers.insert(REFERER, value),
-                    None => headers.remove(REFERER),
+                let response = send(current).await?;
+                let status = response.status();
+                if !follows || !is_redirect(status) {
+                    return Ok(response);
+                }
+                let Some(location) = response.headers().get(LOCATION) else {
+                    return Ok(response);
                 };
+                let next_url = location::resolve(&url, location.as_bytes()).map_err(|refusal| {
+                    Error::msg(ErrorKind::Redirect, refusal).with_url(url.clone())
+                })?;
+                let refuse = |message: &str| {
+                    Error::msg(ErrorKind::Redirect, message.to_owned()).with_url(next_url.clone())
+                };
+                if self.https_only && next_url.scheme() != Some(&Scheme::HTTPS) {
+                    return Err(refuse(
+                        "https_only is set and the redirect target is not https",
+                    ));
+                }
+                if visited.is_empty() {
+                    visited.push(url.clone());
+                }
+                let attempt = Attempt {
+                    status,
+                    next: &next_url,
+                    previous: &visited,
+                };
+                match policy.decide(attempt).kind {
+                    ActionKind::Follow => {}
+                    ActionKind::Stop => return Ok(response),
+                    ActionKind::Error(source) => {
+                        return Err(
+                            Error::new(ErrorKind::Redirect, Some(source)).with_url(next_url)
+                        );
+                    }
+                }
+
+                let keeps_body = match status {
+                    StatusCode::SEE_OTHER => false,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => method != Method::POST,
+                    _ => true,
+                };
+                let (method, body) = if keeps_body {
+                    let body = replay.as_ref().and_then(Body::try_clone).ok_or_else(|| {
+                        refuse("the request body is a stream and cannot be sent again to follow the redirect")
+                    })?;
+                    (method, body)
+                } else {
+                    for name in &CONTENT_HEADERS {
+                        headers.remove(name);
+                    }
+                    replay = Some(Body::empty());
+                    let method = if method == Method::HEAD {
+                        Method::HEAD
+                    } else {
+                        Method::GET
+                    };
+                    (method, Body::empty())
+                };
+
+                if !same_origin(&url, &next_url) {
+                    self.strip_credentials(&mut headers);
+                    credentials_stripped = true;
+                }
+                if url.authority() != next_url.authority() {
+                    headers.remove(HOST);
+                }
+                if self.referer {
+                    match referer(&url, &next_url) {
+                        Some(value) => headers.insert(REFERER, value),
+                        None => headers.remove(REFERER),
+                    };
+                }
+
+                discard(response.into_body()).await;
+
+                visited.push(next_url.clone());
+                extensions.insert(RedirectContext {
+                    first_url: visited[0].clone(),
+                    previous_url: url,
+                    hops: visited.len() - 1,
+                    credentials_stripped,
+                });
+                let mut hop = http::Request::new(body);
+                *hop.method_mut() = method;
+                *hop.uri_mut() = next_url;
+                *hop.version_mut() = version;
+                *hop.headers_mut() = headers;
+                *hop.extensions_mut() = extensions;
+                current = hop;
             }
-
-            discard(response.into_body()).await;
-
-            visited.push(next_url.clone());
-            extensions.insert(RedirectContext {
-                first_url: visited[0].clone(),
-                previous_url: url,
-                hops: visited.len() - 1,
-                credentials_stripped,
-            });
-            let mut hop = http::Request::new(body);
-            *hop.method_mut() = method;
-            *hop.uri_mut() = next_url;
-            *hop.version_mut() = version;
-            *hop.headers_mut() = headers;
-            *hop.extensions_mut() = extensions;
-            current = hop;
         }
     }
 

@@ -153,55 +153,53 @@ impl<R: HttpRuntime> Client<R> {
 
     /// A request's whole future: default headers, deadline, middleware, transport. It owns its
     /// client (an `Arc`) so that [`RequestBuilder::send`] can return it as it is.
-    pub(crate) async fn execute_owned(
+    // A plain function returning an `async` block (see `Transport::send`); the request is
+    // only ever moved in it, never borrowed, so no copy of it stays in the future.
+    pub(crate) fn execute_owned(
         client: Client<R>,
         request: Result<http::Request<Body>, Error>,
         mut options: RequestOptions,
-    ) -> Result<Response, Error> {
-        let mut request = request?;
-        let this = &client;
-        let inner = &*this.inner;
-        for (name, value) in &inner.default_headers {
-            if !request.headers().contains_key(name) {
-                request.headers_mut().insert(name, value.clone());
-            }
-        }
-        let limit = options.timeout.or(inner.timeout);
-        options.deadline = limit.map(|limit| R::now() + limit);
-        let url = request.uri().clone();
-        let last = MetaSlot::default();
-        // The middleware runs under the one deadline; so does each exchange it makes.
-        let response = match &inner.chain {
-            Chain::None => return this.exchange(request, options).await,
-            // One awaited future with or without a deadline (see `race`).
-            Chain::Inline(builtins) => {
-                // The timer first: a call that may unwind, made after the request future, would
-                // make the compiler build that future aside and copy it in (kilobytes).
-                let timer = limit.map(R::boxed_sleep);
-                Race {
-                    future: this.run_inline(builtins, request, options, &last),
-                    timer,
-                }
-                .await
-                .map_err(|_| timed_out(&url))??
-            }
-            Chain::Dyn { list, transport } => {
-                let endpoint = TransportEndpoint {
-                    client: this,
-                    options,
-                    transport: *transport,
-                    last: &last,
-                };
-                let run = Next::new(list, &endpoint).run(request);
-                race(run, limit.map(R::boxed_sleep))
+    ) -> impl std::future::Future<Output = Result<Response, Error>> {
+        async move {
+            let this = &client;
+            let inner = &*this.inner;
+            let (request, url) = with_defaults(request?, &inner.default_headers);
+            let limit = options.timeout.or(inner.timeout);
+            options.deadline = limit.map(|limit| R::now() + limit);
+            let last = MetaSlot::default();
+            // The middleware runs under the one deadline; so does each exchange it makes.
+            let response = match &inner.chain {
+                Chain::None => return this.exchange(request, options).await,
+                // One awaited future with or without a deadline (see `race`).
+                Chain::Inline(builtins) => {
+                    // The timer first: a call that may unwind, made after the request future,
+                    // would make the compiler build that future aside and copy it in.
+                    let timer = limit.map(R::boxed_sleep);
+                    Race {
+                        future: this.run_inline(builtins, request, options, &last),
+                        timer,
+                    }
                     .await
                     .map_err(|_| timed_out(&url))??
-            }
-        };
-        let last = last
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(Response::from_http(response, url, last))
+                }
+                Chain::Dyn { list, transport } => {
+                    let endpoint = TransportEndpoint {
+                        client: this,
+                        options,
+                        transport: *transport,
+                        last: &last,
+                    };
+                    let run = Next::new(list, &endpoint).run(request);
+                    race(run, limit.map(R::boxed_sleep))
+                        .await
+                        .map_err(|_| timed_out(&url))??
+                }
+            };
+            let last = last
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Ok(Response::from_http(response, url, last))
+        }
     }
 
     /// The default built-ins, run as one future: no boxed future per layer or per hop.
@@ -238,56 +236,75 @@ impl<R: HttpRuntime> Client<R> {
     }
 
     /// One request on the transport: no middleware.
-    pub(crate) async fn exchange(
+    // A plain function returning an `async` block (see `Transport::send`).
+    pub(crate) fn exchange(
         &self,
         request: http::Request<Body>,
         options: RequestOptions,
-    ) -> Result<Response, Error> {
-        let inner = &*self.inner;
-        let url = request.uri().clone();
-        let cleartext = url.scheme() == Some(&Scheme::HTTP);
-        let h2c = cleartext
-            && match options.version {
-                Some(version) => version == Version::HTTP_2,
-                None => inner.http2_prior_knowledge,
+    ) -> impl std::future::Future<Output = Result<Response, Error>> {
+        async move {
+            let inner = &*self.inner;
+            let url = request.uri().clone();
+            let cleartext = url.scheme() == Some(&Scheme::HTTP);
+            let h2c = cleartext
+                && match options.version {
+                    Some(version) => version == Version::HTTP_2,
+                    None => inner.http2_prior_knowledge,
+                };
+
+            let started = R::now();
+            let mut deadline = options
+                .deadline
+                .map(|at| R::boxed_sleep(at.saturating_duration_since(started)));
+            // One awaited future with or without a deadline (see `race`).
+            let exchange = Race {
+                future: inner.transport.send(request, h2c),
+                timer: deadline.as_mut().map(|timer| timer.as_mut()),
+            }
+            .await
+            .map_err(|_| timed_out(&url))??;
+
+            let mut timings = Timings::default();
+            timings.ttfb = Some(R::now().duration_since(started));
+            if let Some(info) = &exchange.new_connection {
+                timings.dns = info.dns_time;
+                timings.connect = info.connect_time;
+                timings.tls = info.tls_time;
+            }
+            let (head, incoming) = exchange.response.into_parts();
+            let limits = ReadLimits {
+                deadline,
+                read_timeout: inner.read_timeout,
+                make_sleep: R::boxed_sleep,
+                now: R::now,
+                started,
             };
-
-        let started = R::now();
-        let mut deadline = options
-            .deadline
-            .map(|at| R::boxed_sleep(at.saturating_duration_since(started)));
-        // One awaited future with or without a deadline (see `race`).
-        let exchange = Race {
-            future: inner.transport.send(request, h2c),
-            timer: deadline.as_mut().map(|timer| timer.as_mut()),
+            let body = ResponseBody::new(incoming, exchange.lease, limits);
+            Ok(Response::new(
+                head,
+                body,
+                url,
+                exchange.remote_addr,
+                timings,
+            ))
         }
-        .await
-        .map_err(|_| timed_out(&url))??;
-
-        let mut timings = Timings::default();
-        timings.ttfb = Some(R::now().duration_since(started));
-        if let Some(info) = &exchange.new_connection {
-            timings.dns = info.dns_time;
-            timings.connect = info.connect_time;
-            timings.tls = info.tls_time;
-        }
-        let (head, incoming) = exchange.response.into_parts();
-        let limits = ReadLimits {
-            deadline,
-            read_timeout: inner.read_timeout,
-            make_sleep: R::boxed_sleep,
-            now: R::now,
-            started,
-        };
-        let body = ResponseBody::new(incoming, exchange.lease, limits);
-        Ok(Response::new(
-            head,
-            body,
-            url,
-            exchange.remote_addr,
-            timings,
-        ))
     }
+}
+
+/// `request` with the client's default headers it does not set itself, and its URL.
+///
+/// By value: a request borrowed in the request future would keep a slot there after it moved on.
+fn with_defaults(
+    mut request: http::Request<Body>,
+    defaults: &HeaderMap,
+) -> (http::Request<Body>, http::Uri) {
+    for (name, value) in defaults {
+        if !request.headers().contains_key(name) {
+            request.headers_mut().insert(name, value.clone());
+        }
+    }
+    let url = request.uri().clone();
+    (request, url)
 }
 
 /// The timer of runtime `R`, for middleware.

@@ -115,7 +115,11 @@ where
 }
 
 /// The sender of a connection that finished its handshake.
-pub(crate) enum Handshaken {
+///
+/// `pub` in this private module because [`HttpRuntime::handshake`] returns it in an
+/// `impl Future`: a crate-private type may not appear there. Nothing outside can name it.
+#[doc(hidden)]
+pub enum Handshaken {
     H1(http1::SendRequest<Body>),
     H2(http2::SendRequest<Body>),
 }
@@ -159,65 +163,71 @@ impl<R: HttpRuntime> Transport<R> {
     /// GOAWAY's last stream id): the server did not process it. The connection that failed is
     /// dropped from the pool, so the resend opens a new one. Never more than one resend per
     /// request.
-    pub(crate) async fn send(
+    // A plain function returning an `async` block that owns `req` as it came: an `async fn`
+    // would copy the request into a local of its own, and both copies stay in its future.
+    pub(crate) fn send(
         &self,
         mut req: http::Request<Body>,
         h2c: bool,
-    ) -> Result<Exchange, Error> {
-        let uri = req.uri().clone();
-        let route = self.stack.proxies().route(&uri);
-        let key = PoolKey::new(&uri, h2c, route.proxy())
-            .ok_or_else(|| Error::msg(ErrorKind::Builder, "URL has no scheme or host"))?;
-        let forward_auth = match route {
-            Route::Forward(proxy) => Some(proxy.authorization()),
-            Route::Direct | Route::Tunnel(_) => None,
-        };
-        let mut retried = false;
-        loop {
-            let (mut lease, new_connection) = self.checkout(key.clone(), &uri).await?;
-            let reused = lease.is_reused();
-            if let Err(err) = lease.ready().await {
-                lease.discard();
-                if reused && !retried {
-                    retried = true;
-                    continue;
-                }
-                return Err(request_error(err, &uri));
-            }
-            let is_h2 = lease.version() == Version::HTTP_2;
-            let idempotent = is_idempotent(req.method());
-            // Kept only when some failure below could resend it: an HTTP/2 refusal (any
-            // method), or a reused connection closing under an idempotent request.
-            let mut resend = (!retried && (is_h2 || (reused && idempotent)))
-                .then(|| try_clone_request(&req))
-                .flatten();
-            set_request_form(&mut req, &uri, lease.version(), forward_auth.as_ref())?;
-            let remote_addr = lease.remote_addr;
-            match lease.send(req).await {
-                Ok(response) => {
-                    let lease = (response.version() != Version::HTTP_2).then_some(lease);
-                    return Ok(Exchange {
-                        response,
-                        lease,
-                        remote_addr,
-                        new_connection,
-                    });
-                }
-                Err(mut err) => {
+    ) -> impl Future<Output = Result<Exchange, Error>> {
+        async move {
+            let uri = req.uri().clone();
+            let route = self.stack.proxies().route(&uri);
+            let key = PoolKey::new(&uri, h2c, route.proxy())
+                .ok_or_else(|| Error::msg(ErrorKind::Builder, "URL has no scheme or host"))?;
+            let forward_auth = match route {
+                Route::Forward(proxy) => Some(proxy.authorization()),
+                Route::Direct | Route::Tunnel(_) => None,
+            };
+            let mut retried = false;
+            loop {
+                let (mut lease, new_connection) = self.checkout(key.clone(), &uri).await?;
+                let reused = lease.is_reused();
+                if let Err(err) = lease.ready().await {
                     lease.discard();
-                    match err.take_message() {
-                        Some(unsent) if reused && !retried => {
-                            retried = true;
-                            req = unsent;
+                    if reused && !retried {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(request_error(err, &uri));
+                }
+                let is_h2 = lease.version() == Version::HTTP_2;
+                let idempotent = is_idempotent(req.method());
+                // Kept only when some failure below could resend it: an HTTP/2 refusal (any
+                // method), or a reused connection closing under an idempotent request.
+                let mut resend = (!retried && (is_h2 || (reused && idempotent)))
+                    .then(|| try_clone_request(&req))
+                    .flatten();
+                set_request_form(&mut req, &uri, lease.version(), forward_auth.as_ref())?;
+                let remote_addr = lease.remote_addr;
+                match lease.send(req).await {
+                    Ok(response) => {
+                        let lease = (response.version() != Version::HTTP_2).then_some(lease);
+                        return Ok(Exchange {
+                            response,
+                            lease,
+                            remote_addr,
+                            new_connection,
+                        });
+                    }
+                    Err(mut err) => {
+                        lease.discard();
+                        match err.take_message() {
+                            Some(unsent) if reused && !retried => {
+                                retried = true;
+                                req = unsent;
+                            }
+                            _ if resend.is_some()
+                                && (refused_stream(err.error())
+                                    || (reused
+                                        && idempotent
+                                        && closed_unanswered(err.error()))) =>
+                            {
+                                retried = true;
+                                req = resend.take().expect("checked");
+                            }
+                            _ => return Err(request_error(err.into_error(), &uri)),
                         }
-                        _ if resend.is_some()
-                            && (refused_stream(err.error())
-                                || (reused && idempotent && closed_unanswered(err.error()))) =>
-                        {
-                            retried = true;
-                            req = resend.take().expect("checked");
-                        }
-                        _ => return Err(request_error(err.into_error(), &uri)),
                     }
                 }
             }
