@@ -6,7 +6,6 @@
 //! A wrong answer (status, byte count, protocol version) ends the program with an error, so it
 //! never becomes a figure.
 
-pub mod aioduct_client;
 mod driver;
 mod scenario;
 

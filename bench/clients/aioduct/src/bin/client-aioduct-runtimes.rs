@@ -3,7 +3,8 @@
 //! that `client-aioduct` links none of this.
 
 use aioduct::runtime::{CompioRuntime, SmolRuntime, TokioRuntime};
-use aioduct_bench::{Args, aioduct_client::Aioduct, pin_to_cpu, run};
+use aioduct_bench::{Args, pin_to_cpu, run};
+use client_aioduct::Aioduct;
 
 fn main() {
     let args = Args::from_env();

@@ -4,7 +4,8 @@
 //! `client-aioduct-runtimes` runs the same client on smol and compio.
 
 use aioduct::runtime::TokioRuntime;
-use aioduct_bench::{Args, aioduct_client::Aioduct, pin_to_cpu, run};
+use aioduct_bench::{Args, pin_to_cpu, run};
+use client_aioduct::Aioduct;
 
 fn main() {
     let args = Args::from_env();

@@ -7,7 +7,7 @@ use aioduct::{
 };
 use bytes::Bytes;
 
-use crate::{BenchClient, Flavor, Reply};
+use aioduct_bench::{BenchClient, Flavor, Reply};
 
 /// An aioduct client on runtime `R`.
 pub struct Aioduct<R: HttpRuntime> {
