@@ -53,6 +53,7 @@ mod transport;
 mod url;
 
 pub use aioduct_core::{Body, Error, ErrorKind, Middleware, Next, Resolve, Result, Timings};
+#[cfg(feature = "proxy")]
 pub use aioduct_proxy::{NoProxy, ProxyConfig, ProxySettings};
 pub use client::{Client, ClientBuilder};
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, header};
@@ -75,6 +76,7 @@ pub use aioduct_middleware::redirect;
 /// The connection pool, usable on its own.
 pub use aioduct_pool as pool;
 /// Proxy connectors and proxy selection.
+#[cfg(feature = "proxy")]
 pub use aioduct_proxy as proxy;
 
 /// The runtimes aioduct runs on.

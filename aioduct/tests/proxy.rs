@@ -2,6 +2,8 @@
 //! NO_PROXY, and pooling that never mixes proxies. The proxies are the in-process test servers of
 //! aioduct-proxy, shared rather than written twice.
 
+#![cfg(feature = "proxy")]
+
 mod support;
 
 #[path = "../../aioduct-proxy/tests/support/mod.rs"]

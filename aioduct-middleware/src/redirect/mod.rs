@@ -139,6 +139,7 @@ impl Redirect {
     /// ```
     // A plain function returning an `async` block that owns `current` as it came: an `async fn`
     // would copy the request into a local of its own, and both copies stay in its future.
+    #[allow(clippy::manual_async_fn)]
     pub fn follow_with<F, Fut>(
         &self,
         mut current: Request,

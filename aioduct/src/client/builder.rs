@@ -20,6 +20,7 @@ use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use aioduct_core::{Middleware, Resolve, TcpOptions};
 use aioduct_pool::Pool;
+#[cfg(feature = "proxy")]
 use aioduct_proxy::{ProxyConfig, ProxySettings};
 use http::{
     HeaderMap, HeaderValue,
@@ -74,6 +75,7 @@ pub struct ClientBuilder<R: HttpRuntime> {
     middleware: Vec<Arc<dyn Middleware>>,
     transport_fn: Option<TransportFn<R>>,
     /// `None` until set: then the environment's proxies are read at `build`.
+    #[cfg(feature = "proxy")]
     proxies: Option<ProxySettings>,
     #[cfg(feature = "rustls")]
     tls: Option<aioduct_tls::RustlsConnector>,
@@ -124,6 +126,7 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             happy_eyeballs_delay: Duration::from_millis(250),
             middleware: Vec::new(),
             transport_fn: None,
+            #[cfg(feature = "proxy")]
             proxies: None,
             #[cfg(feature = "rustls")]
             tls: None,
@@ -244,7 +247,8 @@ impl<R: HttpRuntime> ClientBuilder<R> {
         self
     }
 
-    /// Sends every request through `proxy` (except hosts in its NO_PROXY list).
+    /// Sends every request through `proxy` (except hosts in its NO_PROXY list). Needs the
+    /// `proxy` feature (on by default).
     ///
     /// Without this, [`proxies`](ClientBuilder::proxies) or [`no_proxy`](ClientBuilder::no_proxy),
     /// the client reads `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` from the
@@ -260,20 +264,28 @@ impl<R: HttpRuntime> ClientBuilder<R> {
     /// # drop(client);
     /// # Ok::<(), aioduct::Error>(())
     /// ```
+    #[cfg(feature = "proxy")]
     pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
         self.proxies = Some(ProxySettings::from(proxy));
         self
     }
 
-    /// Chooses proxies per scheme, with a NO_PROXY list.
+    /// Chooses proxies per scheme, with a NO_PROXY list. Needs the `proxy` feature.
+    #[cfg(feature = "proxy")]
     pub fn proxies(mut self, proxies: ProxySettings) -> Self {
         self.proxies = Some(proxies);
         self
     }
 
-    /// Uses no proxy at all, whatever the environment says.
-    pub fn no_proxy(mut self) -> Self {
-        self.proxies = Some(ProxySettings::new());
+    /// Uses no proxy at all, whatever the environment says. A build without the `proxy`
+    /// feature never uses one, and there this changes nothing.
+    pub fn no_proxy(self) -> Self {
+        #[cfg(feature = "proxy")]
+        return ClientBuilder {
+            proxies: Some(ProxySettings::new()),
+            ..self
+        };
+        #[cfg(not(feature = "proxy"))]
         self
     }
 
@@ -338,17 +350,21 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             pool.max_idle_per_key = 0;
         }
         // SOCKS4 and `socks5` proxies need addresses: the client's resolver, or the runtime's.
-        let proxy_resolver = self
-            .resolver
-            .clone()
-            .or_else(<R as HttpRuntime>::shared_resolver);
+        #[cfg(feature = "proxy")]
+        let proxies = (
+            self.proxies.unwrap_or_else(ProxySettings::from_env),
+            self.resolver
+                .clone()
+                .or_else(<R as HttpRuntime>::shared_resolver),
+        );
+        #[cfg(not(feature = "proxy"))]
+        let proxies = ();
         let tcp = TcpConnector::new(
             self.resolver,
             self.tcp,
             self.connect_timeout,
             self.happy_eyeballs_delay,
         );
-        let proxies = self.proxies.unwrap_or_else(ProxySettings::from_env);
         #[cfg(feature = "rustls")]
         let stack = {
             let tls = self.tls.unwrap_or_else(default_tls);
@@ -357,12 +373,12 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             } else {
                 tls
             };
-            Stack::new(tcp, proxies, proxy_resolver, tls)
+            Stack::new(tcp, proxies, tls)
         };
         #[cfg(not(feature = "rustls"))]
         let stack = {
             let _ = self.http1_only;
-            Stack::new(tcp, proxies, proxy_resolver)
+            Stack::new(tcp, proxies)
         };
         let redirect = self.redirect.map(|policy| {
             aioduct_middleware::redirect::Redirect::new(policy).https_only(self.https_only)

@@ -155,6 +155,7 @@ impl<R: HttpRuntime> Client<R> {
     /// client (an `Arc`) so that [`RequestBuilder::send`] can return it as it is.
     // A plain function returning an `async` block (see `Transport::send`); the request is
     // only ever moved in it, never borrowed, so no copy of it stays in the future.
+    #[allow(clippy::manual_async_fn)]
     pub(crate) fn execute_owned(
         client: Client<R>,
         request: Result<http::Request<Body>, Error>,
@@ -237,6 +238,7 @@ impl<R: HttpRuntime> Client<R> {
 
     /// One request on the transport: no middleware.
     // A plain function returning an `async` block (see `Transport::send`).
+    #[allow(clippy::manual_async_fn)]
     pub(crate) fn exchange(
         &self,
         request: http::Request<Body>,

@@ -6,12 +6,13 @@ use std::{
 };
 
 use aioduct_core::Body;
-use aioduct_proxy::ProxyConfig;
 use http::{
     Uri, Version,
     uri::{Authority, Scheme},
 };
 use hyper::client::conn::{TrySendError, http1, http2};
+
+use super::connect::ProxyKey;
 
 /// What a connection is pooled under: who it talks to and how.
 ///
@@ -24,12 +25,12 @@ pub(crate) struct PoolKey {
     /// HTTP/2 over cleartext by prior knowledge: never shares a connection with HTTP/1.1.
     h2c: bool,
     /// The proxy the connection goes through, credentials included: two proxies never share.
-    proxy: Option<ProxyConfig>,
+    proxy: Option<ProxyKey>,
 }
 
 impl PoolKey {
     /// The key of a checked URL (it has a scheme and an authority).
-    pub(crate) fn new(uri: &Uri, h2c: bool, proxy: Option<&ProxyConfig>) -> Option<Self> {
+    pub(crate) fn new(uri: &Uri, h2c: bool, proxy: Option<&ProxyKey>) -> Option<Self> {
         let authority = uri.authority()?;
         let authority = if authority.as_str().bytes().any(|b| b.is_ascii_uppercase()) {
             Authority::try_from(authority.as_str().to_ascii_lowercase()).ok()?
@@ -163,7 +164,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "proxy")]
     fn two_proxies_never_share_a_pooled_connection() {
+        use aioduct_proxy::ProxyConfig;
+
         let uri: Uri = "http://origin.test/".parse().unwrap();
         let a = ProxyConfig::socks5("socks5://127.0.0.1:1080").unwrap();
         let b = ProxyConfig::socks5("socks5://127.0.0.1:1081").unwrap();

@@ -14,101 +14,190 @@ use aioduct_core::{
     Addrs, Connected, ConnectionInfo, Connector, Error, ErrorKind, Name, Resolve, Runtime,
     TcpOptions,
 };
-#[cfg(not(feature = "rustls"))]
-use aioduct_proxy::ProxyKind;
-use aioduct_proxy::{ProxyLayer, ProxySettings};
+#[cfg(feature = "proxy")]
+use aioduct_proxy::{ProxyLayer, ProxySettings, Route};
 #[cfg(feature = "rustls")]
 use aioduct_tls::{MaybeTls, TlsLayer};
-use http::Uri;
+use http::{HeaderValue, Uri};
 
 /// The byte stream of a connection: TLS to the origin or not, over TLS to an `https://` proxy or
 /// not, over TCP.
-#[cfg(feature = "rustls")]
+#[cfg(all(feature = "rustls", feature = "proxy"))]
 pub(crate) type Io<R> = MaybeTls<MaybeTls<<R as Runtime>::TcpStream>>;
+/// The byte stream of a connection: TLS to the origin or not, over TCP (no proxies here).
+#[cfg(all(feature = "rustls", not(feature = "proxy")))]
+pub(crate) type Io<R> = MaybeTls<<R as Runtime>::TcpStream>;
 /// The byte stream of a connection: plain TCP (this build has no TLS).
 #[cfg(not(feature = "rustls"))]
 pub(crate) type Io<R> = <R as Runtime>::TcpStream;
 
 /// The layers of a direct connection: TCP, then TLS to the origin.
-#[cfg(feature = "rustls")]
+#[cfg(all(feature = "rustls", feature = "proxy"))]
 type Direct<R> = TlsLayer<Plain<TcpConnector<R>>>;
-/// The layers of a proxied connection: TCP, TLS to an `https://` proxy, the proxy's tunnel or
-/// forwarding, then TLS to the origin inside the tunnel.
-#[cfg(feature = "rustls")]
-type Proxied<R> = TlsLayer<ProxyLayer<TlsLayer<TcpConnector<R>>>>;
+/// The layers of a direct connection: TCP, then TLS to the origin.
+#[cfg(all(feature = "rustls", not(feature = "proxy")))]
+type Direct<R> = TlsLayer<TcpConnector<R>>;
 /// The layers of a direct connection (this build has no TLS).
 #[cfg(not(feature = "rustls"))]
 type Direct<R> = TcpConnector<R>;
+/// The layers of a proxied connection: TCP, TLS to an `https://` proxy, the proxy's tunnel or
+/// forwarding, then TLS to the origin inside the tunnel.
+#[cfg(all(feature = "rustls", feature = "proxy"))]
+type Proxied<R> = TlsLayer<ProxyLayer<TlsLayer<TcpConnector<R>>>>;
 /// The layers of a proxied connection (this build has no TLS).
-#[cfg(not(feature = "rustls"))]
+#[cfg(all(not(feature = "rustls"), feature = "proxy"))]
 type Proxied<R> = ProxyLayer<TcpConnector<R>>;
+
+/// What the pool keys a proxied connection by: the proxy, credentials included.
+#[cfg(feature = "proxy")]
+pub(crate) type ProxyKey = aioduct_proxy::ProxyConfig;
+/// What the pool keys a proxied connection by: nothing, since this build has no proxies (the
+/// `proxy` feature is off).
+#[cfg(not(feature = "proxy"))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum ProxyKey {}
+
+/// The proxies of a client and the resolver that finds SOCKS4 and `socks5` targets.
+#[cfg(feature = "proxy")]
+pub(crate) type Proxies = (ProxySettings, Option<Arc<dyn Resolve>>);
+/// The proxies of a client: none, since this build has no proxies.
+#[cfg(not(feature = "proxy"))]
+pub(crate) type Proxies = ();
+
+/// How a request travels to its origin, as far as the pool and the request's form care.
+pub(crate) struct Via<'a> {
+    /// The proxy its connection goes through: connections through different proxies (or
+    /// credentials) are pooled apart.
+    pub(crate) proxy: Option<&'a ProxyKey>,
+    /// `Some` when an HTTP proxy forwards the request, holding its `Proxy-Authorization`.
+    pub(crate) forward: Option<Option<HeaderValue>>,
+}
 
 /// The connectors of one client. Direct and proxied connections take separate stacks, so TLS to
 /// a proxy is only ever attempted towards a proxy.
 pub(crate) struct Stack<R: Runtime> {
     direct: Direct<R>,
+    #[cfg(feature = "proxy")]
     proxied: Proxied<R>,
 }
 
 impl<R: Runtime> Stack<R> {
     pub(crate) fn new(
         tcp: TcpConnector<R>,
-        proxies: ProxySettings,
-        resolver: Option<Arc<dyn Resolve>>,
+        proxies: Proxies,
         #[cfg(feature = "rustls")] tls: aioduct_tls::RustlsConnector,
     ) -> Self {
-        // A proxy speaks HTTP/1.1 (CONNECT, forwarding) whatever the origin does.
-        #[cfg(feature = "rustls")]
-        let to_proxy = tls.with_alpn(true, false).layer(tcp.clone());
+        #[cfg(feature = "proxy")]
+        let proxied = {
+            let (settings, resolver) = proxies;
+            // A proxy speaks HTTP/1.1 (CONNECT, forwarding) whatever the origin does.
+            #[cfg(feature = "rustls")]
+            let to_proxy = tls.with_alpn(true, false).layer(tcp.clone());
+            #[cfg(not(feature = "rustls"))]
+            let to_proxy = tcp.clone();
+            let mut proxy = ProxyLayer::new(to_proxy, settings);
+            if let Some(resolver) = resolver {
+                proxy = proxy.resolver(resolver);
+            }
+            #[cfg(feature = "rustls")]
+            let proxy = tls.layer(proxy);
+            proxy
+        };
+        #[cfg(not(feature = "proxy"))]
+        let () = proxies;
+        #[cfg(all(feature = "rustls", feature = "proxy"))]
+        let direct = tls.layer(Plain(tcp));
+        #[cfg(all(feature = "rustls", not(feature = "proxy")))]
+        let direct = tls.layer(tcp);
         #[cfg(not(feature = "rustls"))]
-        let to_proxy = tcp.clone();
-        let mut proxy = ProxyLayer::new(to_proxy, proxies);
-        if let Some(resolver) = resolver {
-            proxy = proxy.resolver(resolver);
+        let direct = tcp;
+        Stack {
+            direct,
+            #[cfg(feature = "proxy")]
+            proxied,
         }
-        #[cfg(feature = "rustls")]
-        let (direct, proxied) = (tls.layer(Plain(tcp)), tls.layer(proxy));
-        #[cfg(not(feature = "rustls"))]
-        let (direct, proxied) = (tcp, proxy);
-        Stack { direct, proxied }
     }
 
     /// The proxy layer, which knows how each request travels.
-    pub(crate) fn proxies(&self) -> &ProxyLayer<impl Connector> {
+    #[cfg(feature = "proxy")]
+    fn proxies(&self) -> &ProxyLayer<impl Connector> {
         #[cfg(feature = "rustls")]
         return self.proxied.inner();
         #[cfg(not(feature = "rustls"))]
         return &self.proxied;
     }
 
-    /// Connects to the origin of `dst`, through its proxy if it has one.
-    pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
-        let proxied = self.proxies().route(&dst).proxy().is_some();
-        #[cfg(not(feature = "rustls"))]
+    /// How a request to `uri` travels: directly, tunnelled or forwarded.
+    pub(crate) fn via(&self, uri: &Uri) -> Via<'_> {
+        #[cfg(feature = "proxy")]
+        return match self.proxies().route(uri) {
+            Route::Direct => Via {
+                proxy: None,
+                forward: None,
+            },
+            Route::Tunnel(proxy) => Via {
+                proxy: Some(proxy),
+                forward: None,
+            },
+            Route::Forward(proxy) => Via {
+                proxy: Some(proxy),
+                forward: Some(proxy.authorization()),
+            },
+        };
+        #[cfg(not(feature = "proxy"))]
         {
-            let https_proxy =
-                self.proxies().route(&dst).proxy().map(|p| p.kind()) == Some(ProxyKind::Https);
-            if https_proxy || dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
-                return Err(Error::msg(
-                    ErrorKind::Unsupported,
-                    "https (to an origin or a proxy) needs TLS: enable the `rustls` feature",
-                ));
+            let _ = uri;
+            Via {
+                proxy: None,
+                forward: None,
             }
         }
-        if proxied {
-            self.proxied.connect(dst).await
-        } else {
-            self.direct.connect(dst).await
+    }
+
+    /// The proxy a connection to `uri` goes through, if any.
+    fn proxy_for(&self, uri: &Uri) -> Option<&ProxyKey> {
+        #[cfg(feature = "proxy")]
+        return self.proxies().route(uri).proxy();
+        #[cfg(not(feature = "proxy"))]
+        {
+            let _ = uri;
+            None
+        }
+    }
+
+    /// Connects to the origin of `dst`, through its proxy if it has one.
+    pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
+        let proxy = self.proxy_for(&dst);
+        #[cfg(not(feature = "rustls"))]
+        if proxy.is_some_and(is_https_proxy) || dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
+            return Err(Error::msg(
+                ErrorKind::Unsupported,
+                "https (to an origin or a proxy) needs TLS: enable the `rustls` feature",
+            ));
+        }
+        match proxy {
+            #[cfg(feature = "proxy")]
+            Some(_) => self.proxied.connect(dst).await,
+            _ => self.direct.connect(dst).await,
         }
     }
 }
 
+/// Whether a proxy is reached over TLS (`https://`).
+#[cfg(not(feature = "rustls"))]
+fn is_https_proxy(proxy: &ProxyKey) -> bool {
+    #[cfg(feature = "proxy")]
+    return proxy.kind() == aioduct_proxy::ProxyKind::Https;
+    #[cfg(not(feature = "proxy"))]
+    match *proxy {}
+}
+
 /// Presents a connector's stream as the plain case of [`MaybeTls`], so that direct and proxied
 /// connections have one stream type.
-#[cfg(feature = "rustls")]
+#[cfg(all(feature = "rustls", feature = "proxy"))]
 struct Plain<C>(C);
 
-#[cfg(feature = "rustls")]
+#[cfg(all(feature = "rustls", feature = "proxy"))]
 impl<C: Connector> Connector for Plain<C> {
     type Io = MaybeTls<C::Io>;
 

@@ -12,7 +12,6 @@ use aioduct_core::{
     Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn, try_clone_request,
 };
 use aioduct_pool::{Checkout, Pool, Pooled};
-use aioduct_proxy::Route;
 use http::{
     HeaderValue, Uri, Version,
     header::{HOST, PROXY_AUTHORIZATION},
@@ -165,6 +164,7 @@ impl<R: HttpRuntime> Transport<R> {
     /// request.
     // A plain function returning an `async` block that owns `req` as it came: an `async fn`
     // would copy the request into a local of its own, and both copies stay in its future.
+    #[allow(clippy::manual_async_fn)]
     pub(crate) fn send(
         &self,
         mut req: http::Request<Body>,
@@ -172,13 +172,10 @@ impl<R: HttpRuntime> Transport<R> {
     ) -> impl Future<Output = Result<Exchange, Error>> {
         async move {
             let uri = req.uri().clone();
-            let route = self.stack.proxies().route(&uri);
-            let key = PoolKey::new(&uri, h2c, route.proxy())
+            let via = self.stack.via(&uri);
+            let key = PoolKey::new(&uri, h2c, via.proxy)
                 .ok_or_else(|| Error::msg(ErrorKind::Builder, "URL has no scheme or host"))?;
-            let forward_auth = match route {
-                Route::Forward(proxy) => Some(proxy.authorization()),
-                Route::Direct | Route::Tunnel(_) => None,
-            };
+            let forward_auth = via.forward;
             let mut retried = false;
             loop {
                 let (mut lease, new_connection) = self.checkout(key.clone(), &uri).await?;
