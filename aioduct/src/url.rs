@@ -76,16 +76,20 @@ pub(crate) fn check(uri: Uri) -> Result<CheckedUrl, Error> {
         .authority()
         .ok_or_else(|| bad("URL has no host"))?
         .as_str();
-    // Byte searches: every request passes here, and `str`'s char searchers cost more.
-    let (userinfo, host_port) = match rfind(authority, b'@') {
-        Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
-        None => (None, authority),
-    };
-    let (host, port) = split_port(host_port);
+    let Split {
+        userinfo,
+        host_port,
+        host,
+        port,
+        percent_in_host,
+        upper_case,
+    } = split(authority);
     if host.is_empty() || host == "[]" {
         return Err(bad("URL has no host"));
     }
-    check_host(host).map_err(&bad)?;
+    if percent_in_host {
+        check_host(host).map_err(&bad)?;
+    }
     // `Authority` accepts a port it cannot represent as u16; the request would go nowhere.
     if let Some(port) = port
         && port.parse::<u16>().is_err()
@@ -93,7 +97,6 @@ pub(crate) fn check(uri: Uri) -> Result<CheckedUrl, Error> {
         return Err(bad("URL port is not a number from 0 to 65535"));
     }
 
-    let upper_case = host_port.bytes().any(|b| b.is_ascii_uppercase());
     let needs_rebuild = userinfo.is_some() || upper_case || uri.path().is_empty();
     let basic_auth = userinfo.map(basic_from_userinfo).transpose()?;
     if !needs_rebuild {
@@ -111,40 +114,61 @@ pub(crate) fn check(uri: Uri) -> Result<CheckedUrl, Error> {
     Ok(CheckedUrl { uri, basic_auth })
 }
 
-/// Rejects hosts that would mean something else after percent-decoding.
+/// Rejects a host with a `%` in it: it would mean something else after percent-decoding.
 fn check_host(host: &str) -> Result<(), &'static str> {
     if host.starts_with('[') {
         // An IPv6 literal; `Authority` checked its characters. A zone id (`%25eth0`) is allowed.
         return Ok(());
     }
-    if host.bytes().any(|b| b == b'%') {
-        let decoded = percent_decode_str(host).collect::<Vec<u8>>();
-        if decoded.iter().any(|&b| {
-            matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\' | b':') || b < 0x21 || b == 0x7f
-        }) {
-            return Err("URL host contains an encoded delimiter or control character");
-        }
-        return Err("URL host is percent-encoded");
+    let decoded = percent_decode_str(host).collect::<Vec<u8>>();
+    if decoded
+        .iter()
+        .any(|&b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\' | b':') || b < 0x21 || b == 0x7f)
+    {
+        return Err("URL host contains an encoded delimiter or control character");
     }
-    Ok(())
+    Err("URL host is percent-encoded")
 }
 
-/// The host and the port text after it, if any (`host:port`, `[v6]:port`).
-fn split_port(host_port: &str) -> (&str, Option<&str>) {
-    // A colon inside an IPv6 literal's brackets is not a port separator.
-    let after_host = rfind(host_port, b']').map_or(0, |bracket| bracket + 1);
-    match rfind(&host_port[after_host..], b':') {
-        Some(colon) => {
-            let colon = after_host + colon;
-            (&host_port[..colon], Some(&host_port[colon + 1..]))
-        }
-        None => (host_port, None),
-    }
+/// An authority's parts, found in one pass over its bytes: every request passes here.
+#[derive(Debug, PartialEq, Eq)]
+struct Split<'a> {
+    /// Before the last `@`.
+    userinfo: Option<&'a str>,
+    /// After it: `host[:port]`.
+    host_port: &'a str,
+    host: &'a str,
+    /// The text after the port separator, if any (a colon inside an IPv6 literal's brackets is
+    /// not one).
+    port: Option<&'a str>,
+    percent_in_host: bool,
+    /// An upper-case letter after the user information.
+    upper_case: bool,
 }
 
-/// The index of the last `byte` (ASCII) in `text`.
-fn rfind(text: &str, byte: u8) -> Option<usize> {
-    text.bytes().rposition(|b| b == byte)
+fn split(authority: &str) -> Split<'_> {
+    // Positions in `authority`; what was seen before an `@` belonged to the user information.
+    let (mut at, mut colon, mut percent, mut upper_case) = (None, None, None, false);
+    for (i, b) in authority.bytes().enumerate() {
+        match b {
+            b'@' => (at, colon, percent, upper_case) = (Some(i), None, None, false),
+            b']' => colon = None,
+            b':' => colon = Some(i),
+            b'%' if percent.is_none() => percent = Some(i),
+            b'A'..=b'Z' => upper_case = true,
+            _ => {}
+        }
+    }
+    let host_start = at.map_or(0, |at| at + 1);
+    let host_end = colon.unwrap_or(authority.len());
+    Split {
+        userinfo: at.map(|at| &authority[..at]),
+        host_port: &authority[host_start..],
+        host: &authority[host_start..host_end],
+        port: colon.map(|colon| &authority[colon + 1..]),
+        percent_in_host: percent.is_some_and(|percent| percent < host_end),
+        upper_case,
+    }
 }
 
 /// `user:password` (percent-encoded, as in a URL) as a Basic `Authorization` value.
@@ -176,17 +200,35 @@ mod tests {
     }
 
     #[test]
-    fn splits_host_and_port() {
-        for (host_port, host, port) in [
-            ("example.com", "example.com", None),
-            ("example.com:8080", "example.com", Some("8080")),
-            ("[::1]", "[::1]", None),
-            ("[::1]:443", "[::1]", Some("443")),
-            ("[fe80::1%25eth0]:1", "[fe80::1%25eth0]", Some("1")),
-            ("host:", "host", Some("")),
+    fn splits_authorities_in_one_pass() {
+        for (authority, userinfo, host, port) in [
+            ("example.com", None, "example.com", None),
+            ("example.com:8080", None, "example.com", Some("8080")),
+            ("[::1]", None, "[::1]", None),
+            ("[::1]:443", None, "[::1]", Some("443")),
+            ("[fe80::1%25eth0]:1", None, "[fe80::1%25eth0]", Some("1")),
+            ("host:", None, "host", Some("")),
+            ("us:er@host:1", Some("us:er"), "host", Some("1")),
+            ("a@b@Host", Some("a@b"), "Host", None),
         ] {
-            assert_eq!(split_port(host_port), (host, port), "{host_port}");
+            let split = split(authority);
+            assert_eq!(
+                (split.userinfo, split.host, split.port),
+                (userinfo, host, port),
+                "{authority}"
+            );
         }
+        assert!(split("ho%41st:1").percent_in_host);
+        assert!(
+            !split("us%40er@host:1").percent_in_host,
+            "the % is the user's"
+        );
+        assert!(!split("host:8%30").percent_in_host, "the % is the port's");
+        assert!(split("Us@Host").upper_case);
+        assert!(
+            !split("USER@host:1").upper_case,
+            "upper case only in the user information"
+        );
     }
 
     #[test]
