@@ -131,7 +131,6 @@ fn check_host(host: &str) -> Result<(), &'static str> {
 }
 
 /// An authority's parts, found in one pass over its bytes: every request passes here.
-#[derive(Debug, PartialEq, Eq)]
 struct Split<'a> {
     /// Before the last `@`.
     userinfo: Option<&'a str>,

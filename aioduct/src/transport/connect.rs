@@ -129,15 +129,16 @@ impl<R: Runtime> Stack<R> {
 
     /// How a request to `uri` travels: directly, tunnelled or forwarded.
     pub(crate) fn via(&self, uri: &Uri) -> Via<'_> {
+        let direct = Via {
+            proxy: None,
+            forward: None,
+        };
         #[cfg(feature = "proxy")]
         return match self.proxies().route(uri) {
-            Route::Direct => Via {
-                proxy: None,
-                forward: None,
-            },
+            Route::Direct => direct,
             Route::Tunnel(proxy) => Via {
                 proxy: Some(proxy),
-                forward: None,
+                ..direct
             },
             Route::Forward(proxy) => Via {
                 proxy: Some(proxy),
@@ -147,27 +148,13 @@ impl<R: Runtime> Stack<R> {
         #[cfg(not(feature = "proxy"))]
         {
             let _ = uri;
-            Via {
-                proxy: None,
-                forward: None,
-            }
-        }
-    }
-
-    /// The proxy a connection to `uri` goes through, if any.
-    fn proxy_for(&self, uri: &Uri) -> Option<&ProxyKey> {
-        #[cfg(feature = "proxy")]
-        return self.proxies().route(uri).proxy();
-        #[cfg(not(feature = "proxy"))]
-        {
-            let _ = uri;
-            None
+            direct
         }
     }
 
     /// Connects to the origin of `dst`, through its proxy if it has one.
     pub(crate) async fn connect(&self, dst: Uri) -> Result<Connected<Io<R>>, Error> {
-        let proxy = self.proxy_for(&dst);
+        let proxy = self.via(&dst).proxy;
         #[cfg(not(feature = "rustls"))]
         if proxy.is_some_and(is_https_proxy) || dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
             return Err(Error::msg(
