@@ -237,6 +237,34 @@ impl Response {
         (http::Response::from_parts(self.head, body), meta)
     }
 
+    /// Whether the response has a `Content-Encoding`: a body to [decode](Response::decoded).
+    pub(crate) fn is_encoded(&self) -> bool {
+        self.head
+            .headers
+            .contains_key(http::header::CONTENT_ENCODING)
+    }
+
+    /// The response with its body decoded as `Content-Encoding` says (by the client's built-in
+    /// decompression); `head`: the request was a HEAD.
+    pub(crate) fn decoded(
+        self,
+        decompression: &crate::client::Decompression,
+        head: bool,
+    ) -> Result<Self, Error> {
+        let (response, meta) = self.split_meta();
+        let url = meta.url.clone();
+        let decoded = decompression
+            .decode(response, head)
+            .map_err(|err| err.with_url(url.clone()))?;
+        Ok(Response::from_http(decoded, url, Some(meta)))
+    }
+
+    /// Reads a redirect response's short body to its end, so that its connection can serve the
+    /// next hop, and drops it (see `aioduct_middleware::redirect::discard`).
+    pub(crate) async fn discard(self) {
+        aioduct_middleware::redirect::discard(self.body).await;
+    }
+
     /// The value of the `Content-Type` header, if it is valid text.
     pub fn content_type(&self) -> Option<&str> {
         self.headers().get(CONTENT_TYPE)?.to_str().ok()

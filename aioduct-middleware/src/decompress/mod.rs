@@ -228,8 +228,37 @@ impl Decompression {
         }
     }
 
-    /// Replaces the body of `resp` by its decoded stream when its codings call for it.
-    fn decode(&self, resp: Response, head: bool) -> Result<Response> {
+    /// Adds `Accept-Encoding` to `req` unless it sets one itself or every coding is off; true
+    /// when it did, so that the response is to be [decoded](Decompression::decode). For a
+    /// caller that sends the request itself; [`run_with`](Decompression::run_with) does both.
+    ///
+    /// ```
+    /// use aioduct_core::Body;
+    /// use aioduct_middleware::decompress::Decompression;
+    ///
+    /// let decompression = Decompression::new();
+    /// let mut request = http::Request::get("http://example.com/").body(Body::empty()).unwrap();
+    /// let decode = decompression.advertise(&mut request);
+    /// assert_eq!(decode, request.headers().contains_key("accept-encoding"));
+    /// let response = http::Response::new(Body::from("plain"));
+    /// let response = decompression.decode(response, false)?;
+    /// assert_eq!(response.into_body().as_bytes(), Some(&b"plain"[..]));
+    /// # Ok::<(), aioduct_core::Error>(())
+    /// ```
+    pub fn advertise(&self, req: &mut Request) -> bool {
+        match self.accept.as_ref().filter(|_| self.applies_to(req)) {
+            Some(accept) => {
+                req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Replaces the body of `resp` by its decoded stream when its `Content-Encoding` calls for
+    /// it (and drops that header and `Content-Length`); `head`: the request was a HEAD, so
+    /// there is no body to decode. More codings than are decoded is an error.
+    pub fn decode(&self, resp: Response, head: bool) -> Result<Response> {
         let status = resp.status();
         if head
             || status.is_informational()
@@ -293,13 +322,9 @@ impl Decompression {
         F: FnOnce(Request) -> Fut,
         Fut: Future<Output = Result<Response>>,
     {
-        let decoding = match self.accept.as_ref().filter(|_| self.applies_to(&req)) {
-            Some(accept) => {
-                req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
-                Some((req.method() == Method::HEAD, req.uri().clone()))
-            }
-            None => None,
-        };
+        let decoding = self
+            .advertise(&mut req)
+            .then(|| (req.method() == Method::HEAD, req.uri().clone()));
         Decoding {
             send: send(req),
             decoding,

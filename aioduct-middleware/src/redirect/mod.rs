@@ -21,28 +21,27 @@
 //! Every hop carries a [`RedirectContext`] in its extensions; the first request carries none.
 //! The final response comes back as the transport gave it, so its URL is the last hop's.
 
+mod hops;
 mod location;
 mod policy;
 
+pub use hops::Hops;
+
 pub use policy::{Action, Attempt, Policy};
 
-use aioduct_core::{
-    Body, BoxFuture, Error, ErrorKind, Middleware, Next, Request, Response, Result,
-};
+use aioduct_core::{BoxFuture, Middleware, Next, Request, Response, Result};
+use bytes::Buf;
 use http::{
-    HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri,
+    HeaderMap, HeaderName, HeaderValue, StatusCode, Uri,
     header::{
         AUTHORIZATION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_LOCATION,
-        CONTENT_TYPE, COOKIE, HOST, LOCATION, PROXY_AUTHORIZATION, REFERER, TRANSFER_ENCODING,
-        WWW_AUTHENTICATE,
+        CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION, TRANSFER_ENCODING, WWW_AUTHENTICATE,
     },
     uri::Scheme,
 };
-use http_body::Body as _;
 use http_body_util::BodyExt;
 
-use crate::{RedirectContext, same_origin};
-use policy::ActionKind;
+use crate::same_origin;
 
 /// The credential headers removed on a cross-origin hop.
 const CREDENTIALS: [HeaderName; 4] = [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE];
@@ -150,132 +149,18 @@ impl Redirect {
         Fut: std::future::Future<Output = Result<Response>>,
     {
         async move {
-            if self.https_only && current.uri().scheme() != Some(&Scheme::HTTPS) {
-                return Err(Error::msg(
-                    ErrorKind::Builder,
-                    "https_only is set and the URL is not https",
-                )
-                .with_url(current.uri().clone()));
-            }
-            let policy = current
-                .extensions()
-                .get::<Policy>()
-                .unwrap_or(&self.policy)
-                .clone();
-            // With no redirects to follow nothing is kept for a next hop. There is one
-            // `send(..).await` either way: two would each take a slot in this future.
-            let follows = !policy.is_none();
-
-            // A body held in memory can be sent again on a 307/308; a stream cannot.
-            let mut replay = if follows {
-                current.body().try_clone()
-            } else {
-                None
-            };
-            // The URLs of the chain, filled at the first redirect (the first is the request's):
-            // most requests have none.
-            let mut visited: Vec<Uri> = Vec::new();
-            let mut credentials_stripped = false;
+            let mut hops = self.hops(&current)?;
             loop {
-                let method = current.method().clone();
-                let url = current.uri().clone();
-                let version = current.version();
-                let (mut headers, mut extensions) = if follows {
-                    (current.headers().clone(), current.extensions().clone())
-                } else {
-                    (HeaderMap::new(), http::Extensions::new())
-                };
-
+                hops.sending(&current);
+                // One `send(..).await`: each would take a slot in this future.
                 let response = send(current).await?;
-                let status = response.status();
-                if !follows || !is_redirect(status) {
-                    return Ok(response);
-                }
-                let Some(location) = response.headers().get(LOCATION) else {
-                    return Ok(response);
-                };
-                let next_url = location::resolve(&url, location.as_bytes()).map_err(|refusal| {
-                    Error::msg(ErrorKind::Redirect, refusal).with_url(url.clone())
-                })?;
-                let refuse = |message: &str| {
-                    Error::msg(ErrorKind::Redirect, message.to_owned()).with_url(next_url.clone())
-                };
-                if self.https_only && next_url.scheme() != Some(&Scheme::HTTPS) {
-                    return Err(refuse(
-                        "https_only is set and the redirect target is not https",
-                    ));
-                }
-                if visited.is_empty() {
-                    visited.push(url.clone());
-                }
-                let attempt = Attempt {
-                    status,
-                    next: &next_url,
-                    previous: &visited,
-                };
-                match policy.decide(attempt).kind {
-                    ActionKind::Follow => {}
-                    ActionKind::Stop => return Ok(response),
-                    ActionKind::Error(source) => {
-                        return Err(
-                            Error::new(ErrorKind::Redirect, Some(source)).with_url(next_url)
-                        );
+                match hops.next(response.status(), response.headers())? {
+                    None => return Ok(response),
+                    Some(next) => {
+                        discard(response.into_body()).await;
+                        current = next;
                     }
                 }
-
-                let keeps_body = match status {
-                    StatusCode::SEE_OTHER => false,
-                    StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => method != Method::POST,
-                    _ => true,
-                };
-                let (method, body) = if keeps_body {
-                    let body = replay.as_ref().and_then(Body::try_clone).ok_or_else(|| {
-                        refuse("the request body is a stream and cannot be sent again to follow the redirect")
-                    })?;
-                    (method, body)
-                } else {
-                    for name in &CONTENT_HEADERS {
-                        headers.remove(name);
-                    }
-                    replay = Some(Body::empty());
-                    let method = if method == Method::HEAD {
-                        Method::HEAD
-                    } else {
-                        Method::GET
-                    };
-                    (method, Body::empty())
-                };
-
-                if !same_origin(&url, &next_url) {
-                    self.strip_credentials(&mut headers);
-                    credentials_stripped = true;
-                }
-                if url.authority() != next_url.authority() {
-                    headers.remove(HOST);
-                }
-                if self.referer {
-                    match referer(&url, &next_url) {
-                        Some(value) => headers.insert(REFERER, value),
-                        None => headers.remove(REFERER),
-                    };
-                }
-
-                discard(response.into_body()).await;
-
-                visited.push(next_url.clone());
-                extensions.insert(RedirectContext {
-                    first_url: visited[0].clone(),
-                    previous_url: url,
-                    hops: visited.len() - 1,
-                    credentials_stripped,
-                });
-                let mut hop = http::Request::new(body);
-                *hop.method_mut() = method;
-                *hop.uri_mut() = next_url;
-                *hop.version_mut() = version;
-                *hop.headers_mut() = headers;
-                *hop.extensions_mut() = extensions;
-                current = hop;
             }
         }
     }
@@ -340,7 +225,14 @@ fn referer(from: &Uri, to: &Uri) -> Option<HeaderValue> {
 /// Drops a redirect response's body, first reading a short one to its end so that the
 /// connection can serve the next hop: a body of known length up to [`DRAIN_LIMIT`] is read
 /// whole; of unknown length, only what has already arrived, up to the same limit.
-async fn discard(mut body: Body) {
+///
+/// ```
+/// # futures_lite::future::block_on(async {
+/// let body = aioduct_core::Body::from("moved");
+/// aioduct_middleware::redirect::discard(body).await;
+/// # });
+/// ```
+pub async fn discard<B: http_body::Body + Unpin>(mut body: B) {
     let known_short = body.size_hint().upper().is_some_and(|n| n <= DRAIN_LIMIT);
     let mut read = 0u64;
     while !body.is_end_stream() && read <= DRAIN_LIMIT {
@@ -351,7 +243,7 @@ async fn discard(mut body: Body) {
         };
         match frame {
             Some(Some(Ok(frame))) => {
-                read += frame.data_ref().map_or(0, |data| data.len() as u64);
+                read += frame.data_ref().map_or(0, |data| data.remaining() as u64);
             }
             _ => return,
         }

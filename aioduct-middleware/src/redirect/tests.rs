@@ -2,9 +2,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use aioduct_core::{Endpoint, Middleware};
+use aioduct_core::{Body, Endpoint, Middleware};
+use http::{
+    Method,
+    header::{LOCATION, REFERER},
+};
 
 use super::*;
+use crate::RedirectContext;
 
 /// What the endpoint saw of one request.
 #[derive(Debug, Clone)]

@@ -164,26 +164,37 @@ impl<R: HttpRuntime> Client<R> {
         async move {
             let this = &client;
             let inner = &*this.inner;
-            let (request, url) = with_defaults(request?, &inner.default_headers);
+            let mut request = with_defaults(request?, &inner.default_headers);
             let limit = options.timeout.or(inner.timeout);
             options.deadline = limit.map(|limit| R::now() + limit);
-            let last = MetaSlot::default();
-            // The middleware runs under the one deadline; so does each exchange it makes.
-            let response = match &inner.chain {
-                Chain::None => return this.exchange(request, options).await,
-                // One awaited future with or without a deadline (see `race`).
+            match &inner.chain {
+                Chain::None => this.exchange(request, options).await,
+                // The built-ins around one exchange per hop, in this future: no boxed future,
+                // body or conversion per layer. No race around the whole either: each exchange
+                // runs under the deadline, and so does the body of a redirect read between hops.
                 Chain::Inline(builtins) => {
-                    // The timer first: a call that may unwind, made after the request future,
-                    // would make the compiler build that future aside and copy it in.
-                    let timer = limit.map(R::boxed_sleep);
-                    Race {
-                        future: this.run_inline(builtins, request, options, &last),
-                        timer,
+                    let mut hops = builtins.redirect.hops(&request)?;
+                    loop {
+                        hops.sending(&request);
+                        let decode = builtins.decompression.advertise(&mut request);
+                        let head = request.method() == Method::HEAD;
+                        let response = this.exchange(request, options).await?;
+                        match hops.next(response.status(), response.headers())? {
+                            None if decode && response.is_encoded() => {
+                                return response.decoded(&builtins.decompression, head);
+                            }
+                            None => return Ok(response),
+                            Some(next) => {
+                                response.discard().await;
+                                request = next;
+                            }
+                        }
                     }
-                    .await
-                    .map_err(|_| timed_out(&url))??
                 }
+                // The middleware runs under the one deadline; so does each exchange it makes.
                 Chain::Dyn { list, transport } => {
+                    let url = request.uri().clone();
+                    let last = MetaSlot::default();
                     let endpoint = TransportEndpoint {
                         client: this,
                         options,
@@ -191,36 +202,16 @@ impl<R: HttpRuntime> Client<R> {
                         last: &last,
                     };
                     let run = Next::new(list, &endpoint).run(request);
-                    race(run, limit.map(R::boxed_sleep))
+                    let response = race(run, limit.map(R::boxed_sleep))
                         .await
-                        .map_err(|_| timed_out(&url))??
+                        .map_err(|_| timed_out(&url))??;
+                    let last = last
+                        .into_inner()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    Ok(Response::from_http(response, url, last))
                 }
-            };
-            let last = last
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Ok(Response::from_http(response, url, last))
+            }
         }
-    }
-
-    /// The default built-ins, run as one future: no boxed future per layer or per hop.
-    ///
-    /// A plain function, not an `async fn`, which would keep its own copy of `request` in the
-    /// request future beside the redirect stage's.
-    fn run_inline<'a>(
-        &'a self,
-        builtins: &'a InlineBuiltins,
-        request: http::Request<Body>,
-        options: RequestOptions,
-        last: &'a MetaSlot,
-    ) -> impl std::future::Future<Output = Result<http::Response<Body>, Error>> + 'a {
-        // Each stage is always there (switched off, it passes requests through): one awaited
-        // future per stage, where an `Option` would await the rest of the chain in two places.
-        let hop = move |request: http::Request<Body>| {
-            let send = move |request| self.exchange_into(request, options, last);
-            builtins.decompression.run_with(request, send)
-        };
-        builtins.redirect.follow_with(request, hop)
     }
 
     /// One exchange for middleware: the response as core types, its metadata in `last`.
@@ -293,20 +284,16 @@ impl<R: HttpRuntime> Client<R> {
     }
 }
 
-/// `request` with the client's default headers it does not set itself, and its URL.
+/// `request` with the client's default headers it does not set itself.
 ///
 /// By value: a request borrowed in the request future would keep a slot there after it moved on.
-fn with_defaults(
-    mut request: http::Request<Body>,
-    defaults: &HeaderMap,
-) -> (http::Request<Body>, http::Uri) {
+fn with_defaults(mut request: http::Request<Body>, defaults: &HeaderMap) -> http::Request<Body> {
     for (name, value) in defaults {
         if !request.headers().contains_key(name) {
             request.headers_mut().insert(name, value.clone());
         }
     }
-    let url = request.uri().clone();
-    (request, url)
+    request
 }
 
 /// The timer of runtime `R`, for middleware.
@@ -390,11 +377,16 @@ mod no_codings {
             false
         }
 
-        pub(crate) fn run_with<F, Fut>(&self, request: http::Request<Body>, send: F) -> Fut
-        where
-            F: FnOnce(http::Request<Body>) -> Fut,
-        {
-            send(request)
+        pub(crate) fn advertise(&self, _request: &mut http::Request<Body>) -> bool {
+            false
+        }
+
+        pub(crate) fn decode(
+            &self,
+            response: http::Response<Body>,
+            _head: bool,
+        ) -> Result<http::Response<Body>, aioduct_core::Error> {
+            Ok(response)
         }
     }
 
