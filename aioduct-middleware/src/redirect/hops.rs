@@ -2,7 +2,7 @@
 
 use aioduct_core::{Body, Error, ErrorKind, Request, Result};
 use http::{
-    Extensions, HeaderMap, Method, StatusCode, Uri, Version,
+    HeaderMap, Method, StatusCode, Uri,
     header::{HOST, LOCATION, REFERER},
     uri::Scheme,
 };
@@ -15,9 +15,10 @@ use crate::{RedirectContext, same_origin};
 /// The redirect chain of one request: what [`Redirect::follow_with`] keeps between hops, as
 /// steps a caller runs around its own send.
 ///
-/// Before sending each hop, [`sending`](Hops::sending); once its response head is in,
-/// [`next`](Hops::next) says whether that response is the answer or which request comes next
-/// (after the caller has read or dropped the redirect response's body).
+/// Once a hop's response head is in, [`next`](Hops::next), given the hop's request as it was sent
+/// (its body is not needed), says whether that response is the answer or which request comes
+/// next (after the caller has read or dropped the redirect response's body). A caller whose send
+/// consumes the request keeps a copy for it with [`keep`](Hops::keep).
 ///
 /// ```
 /// use aioduct_core::Body;
@@ -27,13 +28,14 @@ use crate::{RedirectContext, same_origin};
 /// let redirect = Redirect::new(Policy::limited(5));
 /// let first = http::Request::get("http://example.com/a").body(Body::empty()).unwrap();
 /// let mut hops = redirect.hops(&first)?;
-/// hops.sending(&first);
+/// // ... `first` is sent, and the answer is a 302 to /b:
 /// let mut headers = HeaderMap::new();
 /// headers.insert(LOCATION, HeaderValue::from_static("/b"));
-/// let next = hops.next(StatusCode::FOUND, &headers)?.expect("a 302 with a Location is followed");
+/// let next = hops.next(first, StatusCode::FOUND, &headers)?;
+/// let next = next.expect("a 302 with a Location is followed");
 /// assert_eq!(next.uri(), "http://example.com/b");
-/// hops.sending(&next);
-/// assert!(hops.next(StatusCode::OK, &HeaderMap::new())?.is_none());
+/// // ... `next` is sent, and the answer is a 200:
+/// assert!(hops.next(next, StatusCode::OK, &HeaderMap::new())?.is_none());
 /// # Ok::<(), aioduct_core::Error>(())
 /// ```
 #[derive(Debug)]
@@ -47,18 +49,6 @@ pub struct Hops<'a> {
     /// The URLs of the chain, filled at the first redirect (the first is the request's).
     visited: Vec<Uri>,
     credentials_stripped: bool,
-    /// What the next hop takes from the one in flight.
-    sent: Option<Sent>,
-}
-
-/// The parts of the hop in flight that the next hop is made of.
-#[derive(Debug)]
-struct Sent {
-    method: Method,
-    url: Uri,
-    version: Version,
-    headers: HeaderMap,
-    extensions: Extensions,
 }
 
 impl Redirect {
@@ -90,46 +80,53 @@ impl Redirect {
             follows,
             visited: Vec::new(),
             credentials_stripped: false,
-            sent: None,
         })
     }
 }
 
 impl Hops<'_> {
-    /// Notes what a next hop would take from `request`, about to be sent (a copy of its headers
-    /// and extensions; nothing when no redirect can be followed).
-    pub fn sending(&mut self, request: &Request) {
-        self.sent = self.follows.then(|| Sent {
-            method: request.method().clone(),
-            url: request.uri().clone(),
-            version: request.version(),
-            headers: request.headers().clone(),
-            extensions: request.extensions().clone(),
-        });
+    /// A copy of `request` without its body, for [`next`](Hops::next) once `request` is sent;
+    /// `None` when no redirect can be followed, so nothing needs keeping.
+    pub fn keep(&self, request: &Request) -> Option<Request> {
+        self.follows.then(|| {
+            let mut copy = http::Request::new(Body::empty());
+            *copy.method_mut() = request.method().clone();
+            *copy.uri_mut() = request.uri().clone();
+            *copy.version_mut() = request.version();
+            *copy.headers_mut() = request.headers().clone();
+            *copy.extensions_mut() = request.extensions().clone();
+            copy
+        })
     }
 
-    /// The request to send next, given the head of the last hop's response: `None` when that
-    /// response is the answer (not a redirect, no `Location`, or the policy stops there).
+    /// The request to send next, given the last hop's request as it was sent (`sent`: its
+    /// method, URL, headers and extensions; not its body) and the head of its response: `None`
+    /// when that response is the answer (not a redirect, no `Location`, or the policy stops
+    /// there).
     ///
     /// A `Location` that is not an http(s) URL, a target the policy refuses, a non-https
     /// target with [`https_only`](Redirect::https_only) and a 307/308 of a streamed body are
     /// redirect errors carrying the URL concerned.
-    pub fn next(&mut self, status: StatusCode, headers: &HeaderMap) -> Result<Option<Request>> {
+    pub fn next(
+        &mut self,
+        sent: Request,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Result<Option<Request>> {
         if !self.follows || !is_redirect(status) {
             return Ok(None);
         }
         let Some(location) = headers.get(LOCATION) else {
             return Ok(None);
         };
-        let Some(sent) = self.sent.take() else {
-            return Ok(None);
-        };
-        let Sent {
+        let (sent, _) = sent.into_parts();
+        let http::request::Parts {
             method,
-            url,
+            uri: url,
             version,
             mut headers,
             mut extensions,
+            ..
         } = sent;
         let next_url = location::resolve(&url, location.as_bytes())
             .map_err(|refusal| Error::msg(ErrorKind::Redirect, refusal).with_url(url.clone()))?;

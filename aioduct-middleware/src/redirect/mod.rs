@@ -151,10 +151,14 @@ impl Redirect {
         async move {
             let mut hops = self.hops(&current)?;
             loop {
-                hops.sending(&current);
+                let sent = hops.keep(&current);
                 // One `send(..).await`: each would take a slot in this future.
                 let response = send(current).await?;
-                match hops.next(response.status(), response.headers())? {
+                let next = match sent {
+                    Some(sent) => hops.next(sent, response.status(), response.headers())?,
+                    None => None,
+                };
+                match next {
                     None => return Ok(response),
                     Some(next) => {
                         discard(response.into_body()).await;

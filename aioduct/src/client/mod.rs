@@ -9,7 +9,11 @@ pub use builder::ClientBuilder;
 use std::{fmt, sync::Arc, time::Duration};
 
 use aioduct_core::{Body, BoxFuture, Endpoint, Error, ErrorKind, Middleware, Next, Timings};
-use http::{HeaderMap, Method, Version, header::AUTHORIZATION, uri::Scheme};
+use http::{
+    HeaderMap, Method, Version,
+    header::{ACCEPT_ENCODING, AUTHORIZATION},
+    uri::Scheme,
+};
 
 use split::SplitMeta;
 
@@ -168,24 +172,29 @@ impl<R: HttpRuntime> Client<R> {
             let limit = options.timeout.or(inner.timeout);
             options.deadline = limit.map(|limit| R::now() + limit);
             match &inner.chain {
-                Chain::None => this.exchange(request, options).await,
+                Chain::None => this.exchange(&mut request, options).await,
                 // The built-ins around one exchange per hop, in this future: no boxed future,
                 // body or conversion per layer. No race around the whole either: each exchange
                 // runs under the deadline, and so does the body of a redirect read between hops.
                 Chain::Inline(builtins) => {
                     let mut hops = builtins.redirect.hops(&request)?;
                     loop {
-                        hops.sending(&request);
                         let decode = builtins.decompression.advertise(&mut request);
                         let head = request.method() == Method::HEAD;
-                        let response = this.exchange(request, options).await?;
-                        match hops.next(response.status(), response.headers())? {
+                        // The exchange leaves `request` as it was, its body taken: what the
+                        // next hop is made of, with no copy of it made here.
+                        let response = this.exchange(&mut request, options).await?;
+                        match hops.next(request, response.status(), response.headers())? {
                             None if decode && response.is_encoded() => {
                                 return response.decoded(&builtins.decompression, head);
                             }
                             None => return Ok(response),
-                            Some(next) => {
+                            Some(mut next) => {
                                 response.discard().await;
+                                if decode {
+                                    // Ours, not the caller's: the next hop advertises anew.
+                                    next.headers_mut().remove(ACCEPT_ENCODING);
+                                }
                                 request = next;
                             }
                         }
@@ -222,7 +231,10 @@ impl<R: HttpRuntime> Client<R> {
         last: &'a MetaSlot,
     ) -> SplitMeta<'a, impl std::future::Future<Output = Result<Response, Error>> + 'a> {
         SplitMeta {
-            exchange: self.exchange(request, options),
+            exchange: async move {
+                let mut request = request;
+                self.exchange(&mut request, options).await
+            },
             last,
         }
     }
@@ -230,11 +242,13 @@ impl<R: HttpRuntime> Client<R> {
     /// One request on the transport: no middleware.
     // A plain function returning an `async` block (see `Transport::send`).
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn exchange(
-        &self,
-        request: http::Request<Body>,
+    ///
+    /// `request` is left as it was, its body taken (see `Transport::send`).
+    pub(crate) fn exchange<'a>(
+        &'a self,
+        request: &'a mut http::Request<Body>,
         options: RequestOptions,
-    ) -> impl std::future::Future<Output = Result<Response, Error>> {
+    ) -> impl std::future::Future<Output = Result<Response, Error>> + 'a {
         async move {
             let inner = &*self.inner;
             let url = request.uri().clone();

@@ -8,9 +8,7 @@ mod rt;
 
 use std::{future::Future, time::Duration};
 
-use aioduct_core::{
-    Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn, try_clone_request,
-};
+use aioduct_core::{Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn};
 use aioduct_pool::{Checkout, Pool, Pooled};
 use http::{
     HeaderValue, Uri, Version,
@@ -154,6 +152,9 @@ pub(crate) struct Exchange {
 impl<R: HttpRuntime> Transport<R> {
     /// Sends `req` (absolute URI) on a pooled or new connection and returns the response head.
     ///
+    /// `req` is left as it was, its body taken: hyper is handed a copy of its head, so that a
+    /// caller who may need the request again (to follow a redirect) makes no copy of its own.
+    ///
     /// A request that a reused connection could not even start (the server had closed it while
     /// idle) is sent again once on a fresh connection. So is an idempotent request with a
     /// replayable body that the server closed a reused connection on before answering: the
@@ -162,20 +163,22 @@ impl<R: HttpRuntime> Transport<R> {
     /// GOAWAY's last stream id): the server did not process it. The connection that failed is
     /// dropped from the pool, so the resend opens a new one. Never more than one resend per
     /// request.
-    // A plain function returning an `async` block that owns `req` as it came: an `async fn`
-    // would copy the request into a local of its own, and both copies stay in its future.
+    // A plain function returning an `async` block: an `async fn` would keep a copy of its
+    // arguments beside the block's own.
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn send(
-        &self,
-        mut req: http::Request<Body>,
+    pub(crate) fn send<'a>(
+        &'a self,
+        req: &'a mut http::Request<Body>,
         h2c: bool,
-    ) -> impl Future<Output = Result<Exchange, Error>> {
+    ) -> impl Future<Output = Result<Exchange, Error>> + 'a {
         async move {
             let uri = req.uri().clone();
             let via = self.stack.via(&uri);
             let key = PoolKey::new(&uri, h2c, via.proxy)
                 .ok_or_else(|| Error::msg(ErrorKind::Builder, "URL has no scheme or host"))?;
             let forward_auth = via.forward;
+            let idempotent = is_idempotent(req.method());
+            let mut body = std::mem::take(req.body_mut());
             let mut retried = false;
             loop {
                 let (mut lease, new_connection) = self.checkout(key.clone(), &uri).await?;
@@ -189,15 +192,16 @@ impl<R: HttpRuntime> Transport<R> {
                     return Err(request_error(err, &uri));
                 }
                 let is_h2 = lease.version() == Version::HTTP_2;
-                let idempotent = is_idempotent(req.method());
-                // Kept only when some failure below could resend it: an HTTP/2 refusal (any
-                // method), or a reused connection closing under an idempotent request.
+                // A copy of the body is kept only when some failure below could resend it: an
+                // HTTP/2 refusal (any method), or a reused connection closing under an
+                // idempotent request. Held in memory, it is cheap; a stream has none.
                 let mut resend = (!retried && (is_h2 || (reused && idempotent)))
-                    .then(|| try_clone_request(&req))
+                    .then(|| body.try_clone())
                     .flatten();
-                set_request_form(&mut req, &uri, lease.version(), forward_auth.as_ref())?;
+                let mut sent = http::Request::from_parts(head_of(req), body);
+                set_request_form(&mut sent, &uri, lease.version(), forward_auth.as_ref())?;
                 let remote_addr = lease.remote_addr;
-                match lease.send(req).await {
+                match lease.send(sent).await {
                     Ok(response) => {
                         let lease = (response.version() != Version::HTTP_2).then_some(lease);
                         return Ok(Exchange {
@@ -212,7 +216,7 @@ impl<R: HttpRuntime> Transport<R> {
                         match err.take_message() {
                             Some(unsent) if reused && !retried => {
                                 retried = true;
-                                req = unsent;
+                                body = unsent.into_body();
                             }
                             _ if resend.is_some()
                                 && (refused_stream(err.error())
@@ -221,7 +225,7 @@ impl<R: HttpRuntime> Transport<R> {
                                         && closed_unanswered(err.error()))) =>
                             {
                                 retried = true;
-                                req = resend.take().expect("checked");
+                                body = resend.take().expect("checked");
                             }
                             _ => return Err(request_error(err.into_error(), &uri)),
                         }
@@ -325,6 +329,17 @@ fn set_request_form(
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
     *req.uri_mut() = Uri::from(path);
     Ok(())
+}
+
+/// A copy of the head of `req`: what hyper is handed while `req` stays with the caller.
+fn head_of(req: &http::Request<Body>) -> http::request::Parts {
+    let mut head = http::Request::new(()).into_parts().0;
+    head.method = req.method().clone();
+    head.uri = req.uri().clone();
+    head.version = req.version();
+    head.headers = req.headers().clone();
+    head.extensions = req.extensions().clone();
+    head
 }
 
 /// Methods a server may see twice without harm (RFC 9110 §9.2.2).
