@@ -230,7 +230,64 @@ async fn head_responses_pass_through<R: HttpRuntime>() {
     assert!(resp.bytes().await.unwrap().is_empty());
 }
 
+/// A redirect to an encoded resource: the final response is decoded, the redirect's own body is
+/// not, and every hop advertises the codings once (a hop does not inherit the last one's).
+async fn decodes_after_redirect<R: HttpRuntime>() {
+    let data = sample();
+    let encoded = Bytes::from(encode("gzip", &data));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let server = Server::http1(move |req| {
+        let advertised: Vec<String> = req
+            .headers()
+            .get_all(ACCEPT_ENCODING)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        record
+            .lock()
+            .unwrap()
+            .push((req.uri().path().to_owned(), advertised));
+        let reply = if req.uri().path() == "/from" {
+            // A body labelled gzip that is not: decoding it would fail.
+            let mut reply = text(302, "not gzip at all");
+            reply
+                .headers_mut()
+                .insert("location", "/to".parse().unwrap());
+            reply
+                .headers_mut()
+                .insert(CONTENT_ENCODING, "gzip".parse().unwrap());
+            reply
+        } else {
+            let mut reply = text(200, encoded.clone());
+            reply
+                .headers_mut()
+                .insert(CONTENT_ENCODING, "gzip".parse().unwrap());
+            reply
+        };
+        async move { reply }
+    });
+    let resp = Client::<R>::new()
+        .get(server.url("/from"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.url().path(), "/to");
+    assert!(resp.headers().get(CONTENT_ENCODING).is_none());
+    assert_eq!(resp.bytes().await.unwrap(), data);
+    let all = "gzip, deflate, br, zstd".to_owned();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            ("/from".to_owned(), vec![all.clone()]),
+            ("/to".to_owned(), vec![all]),
+        ]
+    );
+}
+
 runtime_tests!(
+    decodes_after_redirect,
     gzip,
     deflate_zlib_and_raw,
     br,
