@@ -10,7 +10,7 @@
 //!   removes `Authorization`, `Cookie`, `Proxy-Authorization`, `WWW-Authenticate`, every header
 //!   value marked [sensitive](http::HeaderValue::set_sensitive) and any header named with
 //!   [`Redirect::sensitive_header`]; they stay removed for the rest of the chain, and the
-//!   [`RedirectContext`] of every later hop says so, so auth and netrc middleware add none.
+//!   [`RedirectContext`](crate::RedirectContext) of every later hop says so, so auth and netrc middleware add none.
 //!   User information in a `Location` is dropped, never sent.
 //! - **Referer.** Each hop carries the previous URL as `Referer`; only its origin when the hop
 //!   leaves the origin, and none from https to http (the browsers' default policy).
@@ -18,7 +18,7 @@
 //!   [`Redirect::https_only`], any non-https URL end the request with an error for which
 //!   `is_redirect()` holds, carrying the URL concerned.
 //!
-//! Every hop carries a [`RedirectContext`] in its extensions; the first request carries none.
+//! Every hop carries a [`RedirectContext`](crate::RedirectContext) in its extensions; the first request carries none.
 //! The final response comes back as the transport gave it, so its URL is the last hop's.
 
 mod hops;
@@ -227,7 +227,7 @@ fn referer(from: &Uri, to: &Uri) -> Option<HeaderValue> {
 }
 
 /// Drops a redirect response's body, first reading a short one to its end so that the
-/// connection can serve the next hop: a body of known length up to [`DRAIN_LIMIT`] is read
+/// connection can serve the next hop: a body of known length up to 64 KiB is read
 /// whole; of unknown length, only what has already arrived, up to the same limit.
 ///
 /// ```
