@@ -68,13 +68,34 @@ pub type Response = http::Response<Body>;
 /// assert!(try_clone_request(&streamed).is_none());
 /// ```
 pub fn try_clone_request(req: &Request) -> Option<Request> {
-    let mut copy = http::Request::new(req.body().try_clone()?);
-    *copy.method_mut() = req.method().clone();
-    *copy.uri_mut() = req.uri().clone();
-    *copy.version_mut() = req.version();
-    *copy.headers_mut() = req.headers().clone();
-    *copy.extensions_mut() = req.extensions().clone();
-    Some(copy)
+    let body = req.body().try_clone()?;
+    Some(http::Request::from_parts(clone_head(req), body))
+}
+
+/// A copy of the head of `req`: method, URI, version, headers and extensions, without the body
+/// (which may be a stream). For a caller that keeps a request while a copy is sent, or the
+/// reverse.
+///
+/// ```
+/// use aioduct_core::{Body, Request, clone_head};
+///
+/// let req: Request = http::Request::put("http://example.test/a")
+///     .header("x-id", "7")
+///     .body(Body::from("payload"))
+///     .unwrap();
+/// let head = clone_head(&req);
+/// assert_eq!(head.method, "PUT");
+/// assert_eq!(head.uri, "http://example.test/a");
+/// assert_eq!(head.headers["x-id"], "7");
+/// ```
+pub fn clone_head<B>(req: &http::Request<B>) -> http::request::Parts {
+    let mut head = http::Request::new(()).into_parts().0;
+    head.method = req.method().clone();
+    head.uri = req.uri().clone();
+    head.version = req.version();
+    head.headers = req.headers().clone();
+    head.extensions = req.extensions().clone();
+    head
 }
 
 // Re-exported so dependants name the same versions.

@@ -1,6 +1,6 @@
 //! One request's redirect chain as plain steps, for a caller that sends each hop itself.
 
-use aioduct_core::{Body, Error, ErrorKind, Request, Result};
+use aioduct_core::{Body, Error, ErrorKind, Request, Result, clone_head};
 use http::{
     HeaderMap, Method, StatusCode, Uri,
     header::{HOST, LOCATION, REFERER},
@@ -88,15 +88,8 @@ impl Hops<'_> {
     /// A copy of `request` without its body, for [`next`](Hops::next) once `request` is sent;
     /// `None` when no redirect can be followed, so nothing needs keeping.
     pub fn keep(&self, request: &Request) -> Option<Request> {
-        self.follows.then(|| {
-            let mut copy = http::Request::new(Body::empty());
-            *copy.method_mut() = request.method().clone();
-            *copy.uri_mut() = request.uri().clone();
-            *copy.version_mut() = request.version();
-            *copy.headers_mut() = request.headers().clone();
-            *copy.extensions_mut() = request.extensions().clone();
-            copy
-        })
+        self.follows
+            .then(|| http::Request::from_parts(clone_head(request), Body::empty()))
     }
 
     /// The request to send next, given the last hop's request as it was sent (`sent`: its

@@ -8,7 +8,7 @@ mod rt;
 
 use std::{future::Future, time::Duration};
 
-use aioduct_core::{Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn};
+use aioduct_core::{Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn, clone_head};
 use aioduct_pool::{Checkout, Pool, Pooled};
 use http::{
     HeaderValue, Uri, Version,
@@ -198,7 +198,7 @@ impl<R: HttpRuntime> Transport<R> {
                 let mut resend = (!retried && (is_h2 || (reused && idempotent)))
                     .then(|| body.try_clone())
                     .flatten();
-                let mut sent = http::Request::from_parts(head_of(req), body);
+                let mut sent = http::Request::from_parts(clone_head(req), body);
                 set_request_form(&mut sent, &uri, lease.version(), forward_auth.as_ref())?;
                 let remote_addr = lease.remote_addr;
                 match lease.send(sent).await {
@@ -329,17 +329,6 @@ fn set_request_form(
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
     *req.uri_mut() = Uri::from(path);
     Ok(())
-}
-
-/// A copy of the head of `req`: what hyper is handed while `req` stays with the caller.
-fn head_of(req: &http::Request<Body>) -> http::request::Parts {
-    let mut head = http::Request::new(()).into_parts().0;
-    head.method = req.method().clone();
-    head.uri = req.uri().clone();
-    head.version = req.version();
-    head.headers = req.headers().clone();
-    head.extensions = req.extensions().clone();
-    head
 }
 
 /// Methods a server may see twice without harm (RFC 9110 §9.2.2).
