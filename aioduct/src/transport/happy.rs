@@ -52,6 +52,13 @@ pub(crate) async fn connect<R: Runtime>(
                 .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut)))
         }
     };
+    // One address, the common case: nothing to race, no timer, nothing boxed.
+    if let [addr] = addrs[..] {
+        return attempt(addr)
+            .await
+            .map(|stream| (stream, addr))
+            .map_err(|err| vec![(addr, err)]);
+    }
     let mut race = Race::<R, _, _> {
         pending: interleave(addrs).into_iter(),
         attempt,
@@ -85,7 +92,8 @@ where
             return false;
         };
         self.running.push((addr, Box::pin((self.attempt)(addr))));
-        self.timer = Some(Box::pin(R::sleep(self.delay)));
+        // The last address has no next attempt to start: no timer for it.
+        self.timer = (!self.pending.as_slice().is_empty()).then(|| Box::pin(R::sleep(self.delay)));
         true
     }
 
