@@ -63,10 +63,34 @@ impl Origin {
 /// assert!(!same_origin(&a, &"https://www.example.com/".parse().unwrap()));
 /// ```
 pub fn same_origin(a: &Uri, b: &Uri) -> bool {
-    match (Origin::of(a), Origin::of(b)) {
-        (Some(a), Some(b)) => a == b,
+    // Compared in place: every redirect hop asks, and `Origin::of` allocates. Authorities
+    // equal but for case are one host and port (the usual hop), with nothing to parse.
+    if a.authority().is_some() && a.authority() == b.authority() {
+        return is_https(a).is_some() && is_https(a) == is_https(b);
+    }
+    match (parts(a), parts(b)) {
+        (Some((a_https, a_host, a_port)), Some((b_https, b_host, b_port))) => {
+            a_https == b_https && a_port == b_port && a_host.eq_ignore_ascii_case(b_host)
+        }
         _ => false,
     }
+}
+
+/// Whether an `http` or `https` URL is https; `None` for any other or no scheme.
+fn is_https(uri: &Uri) -> Option<bool> {
+    match uri.scheme_str()? {
+        scheme if scheme.eq_ignore_ascii_case("https") => Some(true),
+        scheme if scheme.eq_ignore_ascii_case("http") => Some(false),
+        _ => None,
+    }
+}
+
+/// An origin borrowed from its URL: whether the scheme is https, the host as written, the
+/// port. `None` as for [`Origin::of`].
+fn parts(uri: &Uri) -> Option<(bool, &str, u16)> {
+    let https = is_https(uri)?;
+    let default_port = if https { 443 } else { 80 };
+    Some((https, uri.host()?, uri.port_u16().unwrap_or(default_port)))
 }
 
 #[cfg(test)]
@@ -87,9 +111,20 @@ mod tests {
             ("http://[::1]/", "http://[::1]:80/", true),
             ("http://[::1]/", "http://b.test/", false),
             ("http://a.test/", "/relative", false),
+            ("http://u:p@a.test/", "http://a.test/", true),
+            ("HTTPS://a.test/", "https://a.test:443/", true),
+            ("ftp://a.test/", "ftp://a.test/", false),
+            ("http://a.test/", "ftp://a.test/", false),
+            ("http://A.Test:8080/", "http://a.test:8080/y", true),
+            ("https://a.test:8080/", "http://a.test:8080/", false),
         ];
         for (a, b, same) in cases {
-            assert_eq!(same_origin(&uri(a), &uri(b)), same, "{a} vs {b}");
+            let (a, b) = (uri(a), uri(b));
+            assert_eq!(same_origin(&a, &b), same, "{a} vs {b}");
+            let by_value = Origin::of(&a)
+                .zip(Origin::of(&b))
+                .is_some_and(|(a, b)| a == b);
+            assert_eq!(by_value, same, "Origin::of: {a} vs {b}");
         }
     }
 }

@@ -172,7 +172,8 @@ impl Hops<'_> {
             (method, Body::empty())
         };
 
-        if !same_origin(&url, &next_url) {
+        let same_origin = same_origin(&url, &next_url);
+        if !same_origin {
             self.redirect.strip_credentials(&mut headers);
             self.credentials_stripped = true;
         }
@@ -180,7 +181,7 @@ impl Hops<'_> {
             headers.remove(HOST);
         }
         if self.redirect.referer {
-            match referer(&url, &next_url) {
+            match referer(&url, &next_url, same_origin) {
                 Some(value) => headers.insert(REFERER, value),
                 None => headers.remove(REFERER),
             };

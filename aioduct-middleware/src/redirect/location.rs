@@ -1,7 +1,7 @@
 //! Resolving a `Location` header against the URL that answered with it (RFC 3986 §5), and the
 //! checks a redirect target passes before it is requested.
 
-use std::fmt::Write;
+use std::{borrow::Cow, fmt::Write};
 
 use http::{Uri, uri::Authority};
 
@@ -26,12 +26,15 @@ pub(super) fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, Refusal> {
     let base_scheme = base.scheme_str().ok_or("the current URL is not absolute")?;
     let base_authority = base.authority().ok_or("the current URL has no host")?;
 
-    let (scheme, authority, rest): (String, Option<&[u8]>, &[u8]) =
+    let (scheme, authority, rest): (&str, Option<&[u8]>, &[u8]) =
         if let Some((scheme, rest)) = split_scheme(location) {
-            let scheme = scheme.to_ascii_lowercase();
-            if scheme != "http" && scheme != "https" {
+            let scheme = if scheme.eq_ignore_ascii_case("http") {
+                "http"
+            } else if scheme.eq_ignore_ascii_case("https") {
+                "https"
+            } else {
                 return Err("the Location is not an http or https URL");
-            }
+            };
             let rest = rest
                 .strip_prefix(b"//")
                 .ok_or("the Location is not a valid absolute URL")?;
@@ -39,9 +42,9 @@ pub(super) fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, Refusal> {
             (scheme, Some(authority), rest)
         } else if let Some(rest) = location.strip_prefix(b"//") {
             let (authority, rest) = split_authority(rest);
-            (base_scheme.to_owned(), Some(authority), rest)
+            (base_scheme, Some(authority), rest)
         } else {
-            (base_scheme.to_owned(), None, location)
+            (base_scheme, None, location)
         };
 
     let (path, query) = match rest.iter().position(|&b| b == b'?') {
@@ -52,37 +55,52 @@ pub(super) fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, Refusal> {
     let (path, query) = match authority {
         // `//host` and `scheme://host` references carry their own path (possibly empty).
         Some(_) => (
-            remove_dot_segments(&format!("/{}", path.trim_start_matches('/'))),
+            remove_dot_segments(format!("/{}", path.trim_start_matches('/')).into()),
             query,
         ),
-        None if path.starts_with('/') => (remove_dot_segments(&path), query),
+        None if path.starts_with('/') => (remove_dot_segments(path), query),
         None if path.is_empty() => {
             // `?query` keeps the path; an empty reference is the base URL itself.
             let query = query.or_else(|| base.query().map(str::as_bytes));
-            (base.path().to_owned(), query)
+            (Cow::Borrowed(base.path()), query)
         }
         None => {
             let dir = match base.path().rfind('/') {
                 Some(slash) => &base.path()[..=slash],
                 None => "/",
             };
-            (remove_dot_segments(&format!("{dir}{path}")), query)
+            (remove_dot_segments(format!("{dir}{path}").into()), query)
         }
     };
     let authority = match authority {
-        Some(authority) => clean_authority(authority)?,
-        None => strip_userinfo(base_authority.as_str()).to_ascii_lowercase(),
+        Some(authority) => Cow::Owned(clean_authority(authority)?),
+        None => lower_case(strip_userinfo(base_authority.as_str())),
     };
 
-    let mut url = format!("{scheme}://{authority}");
+    // Built in one buffer, which becomes the URL's without a copy.
+    let capacity =
+        scheme.len() + 3 + authority.len() + path.len() + query.map_or(0, |q| 1 + q.len());
+    let mut url = String::with_capacity(capacity);
+    for part in [scheme, "://", &authority] {
+        url.push_str(part);
+    }
     encode_into(&mut url, path.as_bytes());
     if let Some(query) = query {
         url.push('?');
         encode_into(&mut url, query);
     }
-    let uri: Uri = url.parse().map_err(|_| "the Location is not a valid URL")?;
+    let uri = Uri::try_from(url).map_err(|_| "the Location is not a valid URL")?;
     check_host(&uri)?;
     Ok(uri)
+}
+
+/// `text` in lower case, copied only when it has an upper-case letter.
+fn lower_case(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// Splits `scheme:rest` when `input` starts with a scheme (RFC 3986 §3.1).
@@ -205,7 +223,14 @@ fn encode_into(out: &mut String, bytes: &[u8]) {
 }
 
 /// RFC 3986 §5.2.4 on an absolute path: `.` and `..` segments removed, never above the root.
-fn remove_dot_segments(path: &str) -> String {
+/// A path without them, the usual case, is returned as it is.
+fn remove_dot_segments(path: Cow<'_, str>) -> Cow<'_, str> {
+    if !path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return path;
+    }
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let mut out: Vec<&str> = Vec::with_capacity(segments.len());
     for (i, segment) in segments.iter().enumerate() {
@@ -225,7 +250,7 @@ fn remove_dot_segments(path: &str) -> String {
             out.push("");
         }
     }
-    format!("/{}", out.join("/"))
+    Cow::Owned(format!("/{}", out.join("/")))
 }
 
 #[cfg(test)]
@@ -306,9 +331,10 @@ mod tests {
             ("/..", "/"),
             ("/a//../b", "/a/b"),
             ("/a/b/.", "/a/b/"),
+            ("/a/b.c/..d/.e", "/a/b.c/..d/.e"),
         ];
         for (input, expected) in cases {
-            assert_eq!(remove_dot_segments(input), expected, "{input}");
+            assert_eq!(remove_dot_segments(input.into()), expected, "{input}");
         }
     }
 }

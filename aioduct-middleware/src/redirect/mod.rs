@@ -41,8 +41,6 @@ use http::{
 };
 use http_body_util::BodyExt;
 
-use crate::same_origin;
-
 /// The credential headers removed on a cross-origin hop.
 const CREDENTIALS: [HeaderName; 4] = [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE];
 
@@ -209,20 +207,23 @@ fn is_redirect(status: StatusCode) -> bool {
 }
 
 /// The `Referer` for a hop from `from` to `to` ("strict-origin-when-cross-origin"): the whole
-/// URL within an origin, the origin alone across origins, nothing from https to http.
-fn referer(from: &Uri, to: &Uri) -> Option<HeaderValue> {
+/// URL within an origin (`same_origin`), the origin alone across origins, nothing from https to
+/// http.
+fn referer(from: &Uri, to: &Uri, same_origin: bool) -> Option<HeaderValue> {
     if from.scheme() == Some(&Scheme::HTTPS) && to.scheme() != Some(&Scheme::HTTPS) {
         return None;
     }
     let scheme = from.scheme_str()?;
     let authority = from.authority()?.as_str();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let value = if same_origin(from, to) {
-        let path = from.path_and_query().map_or("/", |pq| pq.as_str());
-        format!("{scheme}://{host_port}{path}")
-    } else {
-        format!("{scheme}://{host_port}/")
+    let path = match from.path_and_query() {
+        Some(path) if same_origin => path.as_str(),
+        _ => "/",
     };
+    let mut value = String::with_capacity(scheme.len() + 3 + host_port.len() + path.len());
+    for part in [scheme, "://", host_port, path] {
+        value.push_str(part);
+    }
     HeaderValue::try_from(value).ok()
 }
 

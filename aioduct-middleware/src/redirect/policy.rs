@@ -74,7 +74,11 @@ impl Policy {
             Kind::Limited(max) => {
                 if attempt.previous.len() > *max {
                     attempt.error(TooManyRedirects(*max))
-                } else if attempt.previous.contains(attempt.next) {
+                } else if attempt
+                    .previous
+                    .iter()
+                    .any(|url| same_url(url, attempt.next))
+                {
                     attempt.error(RedirectLoop)
                 } else {
                     attempt.follow()
@@ -88,6 +92,12 @@ impl Policy {
     pub(super) fn is_none(&self) -> bool {
         matches!(self.kind, Kind::None | Kind::Limited(0))
     }
+}
+
+/// `a == b`, the paths compared first: within a chain they usually differ, and `Uri`'s equality
+/// starts with the authorities, compared without regard to case.
+fn same_url(a: &Uri, b: &Uri) -> bool {
+    a.path() == b.path() && a == b
 }
 
 impl Default for Policy {
