@@ -80,12 +80,6 @@ macro_rules! native_glue {
                 };
                 Some(std::sync::Arc::new(resolve))
             }
-
-            #[inline]
-            #[allow(private_interfaces)]
-            fn middleware_transport() -> Option<crate::client::TransportFn<Self>> {
-                Some(<$runtime as SendRuntime>::transport_boxed)
-            }
         }
     };
 }

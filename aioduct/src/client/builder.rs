@@ -393,7 +393,9 @@ impl<R: HttpRuntime> ClientBuilder<R> {
             reuse: self.reuse,
             tls_offers_h2: !self.http1_only,
         };
-        let chain = match self.transport_fn.or_else(R::middleware_transport) {
+        // `transport_fn` is set by what adds middleware, so a client without any links no boxed
+        // transport.
+        let chain = match self.transport_fn {
             // Other middleware: the whole chain boxed, in its documented order.
             Some(transport) if !(self.builtins.is_empty() && self.middleware.is_empty()) => {
                 let mut builtins = self.builtins;

@@ -52,9 +52,6 @@ pub trait HttpRuntime: Runtime {
     fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>>;
 
     #[doc(hidden)]
-    fn middleware_transport() -> Option<crate::client::TransportFn<Self>>;
-
-    #[doc(hidden)]
     fn timer() -> std::sync::Arc<dyn aioduct_middleware::Timer>;
 }
 
@@ -90,10 +87,6 @@ where
 
     fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>> {
         <R as RuntimeGlue>::shared_resolver()
-    }
-
-    fn middleware_transport() -> Option<crate::client::TransportFn<Self>> {
-        <R as RuntimeGlue>::middleware_transport()
     }
 
     fn timer() -> std::sync::Arc<dyn aioduct_middleware::Timer> {

@@ -30,17 +30,6 @@ pub trait RuntimeGlue: Runtime {
     fn shared_resolver() -> Option<std::sync::Arc<dyn aioduct_core::Resolve>> {
         None
     }
-
-    /// How a middleware chain reaches the transport: only runtimes whose request futures are
-    /// `Send` ([`SendRuntime`](crate::SendRuntime)) have one.
-    #[doc(hidden)]
-    #[allow(private_interfaces)]
-    fn middleware_transport() -> Option<crate::client::TransportFn<Self>>
-    where
-        Self: crate::HttpRuntime,
-    {
-        None
-    }
 }
 
 /// hyper's `Executor`, spawning on runtime `R`.
