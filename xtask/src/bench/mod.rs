@@ -2,7 +2,7 @@
 //!
 //! Builds the `bench/` crate (a workspace of its own, so the peers never enter ours), starts its
 //! server once, then runs one client process per (round, scenario, client), interleaving the
-//! clients (A B C A B C ...). Each client prints one JSON line; a client that saw a wrong answer
+//! clients (A B C, C B A, A B C ...). Each client prints one JSON line; a client that saw a wrong answer
 //! exits non-zero and the whole run fails. The medians go to `target/bench/results.md` (also
 //! printed) and `target/bench/chart.svg`; every raw line to `target/bench/raw.jsonl`.
 
@@ -229,8 +229,15 @@ fn measure(
                 continue;
             }
             let runtimes = RUNTIME_SCENARIOS.contains(&scenario).then_some(RUNTIMES);
-            for (key, program, runtime) in CLIENTS.into_iter().chain(runtimes.into_iter().flatten())
-            {
+            let mut order: Vec<_> = CLIENTS
+                .into_iter()
+                .chain(runtimes.into_iter().flatten())
+                .collect();
+            // A B C, then C B A: whoever runs first (or last) in a round does not always.
+            if round % 2 == 0 {
+                order.reverse();
+            }
+            for (key, program, runtime) in order {
                 let mut command = Command::new(bin.join(program));
                 command
                     .args(["--scenario", scenario, "--runtime", runtime])
@@ -265,6 +272,7 @@ fn measure(
                     line.get("rps").map_or("skipped", String::as_str)
                 );
                 line.insert("key".to_owned(), key.to_owned());
+                line.insert("round".to_owned(), round.to_string());
                 lines.push(line);
             }
         }

@@ -1,32 +1,96 @@
 //! The report of `cargo xtask bench`: medians, ratios, targets, the runtime table, the chart.
 
-use std::fmt::Write as _;
+use std::{collections::BTreeMap, fmt::Write as _};
 
 use super::{CLIENTS, Line, Options, RUNTIME_SCENARIOS, SCENARIOS};
 
-/// The median of `field` over the rounds of `key` on `scenario`; `None` if it was not run.
-fn median(lines: &[Line], key: &str, scenario: &str, field: &str) -> Option<f64> {
-    let mut values: Vec<f64> = lines
-        .iter()
-        .filter(|l| l.get("key").is_some_and(|k| k == key))
-        .filter(|l| l.get("scenario").is_some_and(|s| s == scenario))
-        .filter_map(|l| l.get(field)?.parse().ok())
-        .collect();
+/// The median of `values` (the mean of the middle two of an even count); `None` for none.
+fn median_of(mut values: Vec<f64>) -> Option<f64> {
     values.sort_by(f64::total_cmp);
-    values
-        .get(values.len() / 2)
-        .copied()
-        .filter(|_| !values.is_empty())
+    let mid = values.len() / 2;
+    match values.len() {
+        0 => None,
+        n if n % 2 == 0 => Some((values[mid - 1] + values[mid]) / 2.0),
+        _ => Some(values[mid]),
+    }
 }
 
-/// The scenario's throughput figure: MB/s for the download, requests (chains) per second else.
-fn throughput(lines: &[Line], key: &str, scenario: &str) -> Option<f64> {
-    let field = if scenario == "download_1g" {
+/// The runs of `key` on `scenario`.
+fn runs<'a>(lines: &'a [Line], key: &'a str, scenario: &'a str) -> impl Iterator<Item = &'a Line> {
+    lines
+        .iter()
+        .filter(move |l| l.get("key").is_some_and(|k| k == key))
+        .filter(move |l| l.get("scenario").is_some_and(|s| s == scenario))
+}
+
+/// The median of `field` over the rounds of `key` on `scenario`; `None` if it was not run.
+fn median(lines: &[Line], key: &str, scenario: &str, field: &str) -> Option<f64> {
+    median_of(
+        runs(lines, key, scenario)
+            .filter_map(|l| l.get(field)?.parse().ok())
+            .collect(),
+    )
+}
+
+/// The throughput field of a scenario: MB/s for the download, requests (chains) per second else.
+fn throughput_field(scenario: &str) -> &'static str {
+    if scenario == "download_1g" {
         "mbps"
     } else {
         "rps"
-    };
-    median(lines, key, scenario, field)
+    }
+}
+
+/// `key`'s `field` on `scenario` in each round it ran.
+fn per_round(lines: &[Line], key: &str, scenario: &str, field: &str) -> BTreeMap<String, f64> {
+    runs(lines, key, scenario)
+        .filter_map(|l| Some((l.get("round")?.clone(), l.get(field)?.parse().ok()?)))
+        .collect()
+}
+
+/// How `key` compares with the best of `peers` on `scenario`: the median over rounds of each
+/// round's ratio. The runs of a round follow each other, so the ratio of one round is not moved
+/// by this VM's speed drifting between rounds, as a ratio of medians is.
+fn paired_best(lines: &[Line], key: &str, peers: &[&str], scenario: &str) -> Option<f64> {
+    paired_field(lines, key, peers, scenario, throughput_field(scenario))
+}
+
+/// [`paired_best`] of any `field`, the best peer being the one with the largest value.
+fn paired_field(
+    lines: &[Line],
+    key: &str,
+    peers: &[&str],
+    scenario: &str,
+    field: &str,
+) -> Option<f64> {
+    let ours = per_round(lines, key, scenario, field);
+    let theirs: Vec<_> = peers
+        .iter()
+        .map(|peer| per_round(lines, peer, scenario, field))
+        .collect();
+    median_of(
+        ours.iter()
+            .filter_map(|(round, a)| {
+                let best = theirs
+                    .iter()
+                    .filter_map(|t| t.get(round).copied())
+                    .fold(None, |best: Option<f64>, v| {
+                        Some(best.map_or(v, |b| b.max(v)))
+                    })?;
+                (best > 0.0).then(|| a / best)
+            })
+            .collect(),
+    )
+}
+
+/// [`paired_best`] with one peer.
+fn paired(lines: &[Line], key: &str, peer: &str, scenario: &str) -> Option<f64> {
+    paired_best(lines, key, &[peer], scenario)
+}
+
+/// The scenario's throughput figure: the median over rounds.
+fn throughput(lines: &[Line], key: &str, scenario: &str) -> Option<f64> {
+    median(lines, key, scenario, throughput_field(scenario))
 }
 
 fn manual(lines: &[Line], key: &str, scenario: &str) -> bool {
@@ -35,13 +99,6 @@ fn manual(lines: &[Line], key: &str, scenario: &str) -> bool {
             && l.get("scenario").is_some_and(|s| s == scenario)
             && l.get("manual").is_some_and(|m| m == "true")
     })
-}
-
-fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-        _ => None,
-    }
 }
 
 fn show(value: Option<f64>, decimals: usize) -> String {
@@ -83,8 +140,10 @@ pub(super) fn report(lines: &[Line], options: &Options) -> String {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "# aioduct benchmark\n\nMedians of {} rounds, {} s per run{}, clients interleaved; {}. \
-         Client: one process per run, current-thread tokio, each program built on its own with \
+        "# aioduct benchmark\n\nMedians of {} rounds, {} s per run{}, clients interleaved \
+         (one run of each per round, in reverse order every other round); {}. A ratio is the \
+         median over rounds of that round's ratio, which this VM's speed drifting between rounds \
+         does not move. Client: one process per run, current-thread tokio, each program built on its own with \
          what a user of its library enables (gzip: aioduct on zlib-rs, reqwest on flate2's \
          default miniz_oxide). Server: hyper, one thread.\n",
         options.rounds,
@@ -127,8 +186,8 @@ pub(super) fn report(lines: &[Line], options: &Options) -> String {
             mark("reqwest"),
             show(h, decimals),
             mark("hyper-util"),
-            show_ratio(ratio(a, r)),
-            show_ratio(ratio(a, h)),
+            show_ratio(paired(lines, "aioduct", "reqwest", scenario)),
+            show_ratio(paired(lines, "aioduct", "hyper-util", scenario)),
             triple(lines, scenario, "p50_us", 1.0, 0),
             triple(lines, scenario, "p99_us", 1.0, 0),
             triple(lines, scenario, "cpu_us", 1.0, 1),
@@ -161,9 +220,7 @@ fn targets(lines: &[Line]) -> String {
     let comparable = |peer: &str| -> Vec<(&str, f64)> {
         run.iter()
             .filter(|(s, _)| !manual(lines, "aioduct", s) && !manual(lines, peer, s))
-            .filter_map(|(s, _)| {
-                ratio(throughput(lines, "aioduct", s), throughput(lines, peer, s)).map(|r| (*s, r))
-            })
+            .filter_map(|(s, _)| paired(lines, "aioduct", peer, s).map(|r| (*s, r)))
             .collect()
     };
     let below = |ratios: &[(&str, f64)], floor: f64| -> (Option<bool>, String) {
@@ -187,10 +244,7 @@ fn targets(lines: &[Line]) -> String {
     let (met, detail) = below(&comparable("reqwest"), 1.3);
     row(">= 1.3x reqwest on every scenario both run", met, detail);
     for scenario in ["redirect_5", "gzip_1m"] {
-        let r = ratio(
-            throughput(lines, "aioduct", scenario),
-            throughput(lines, "reqwest", scenario),
-        );
+        let r = paired(lines, "aioduct", "reqwest", scenario);
         let (met, detail) = match r {
             _ if !run.iter().any(|(s, _)| *s == scenario) => (None, String::new()),
             None => (
@@ -205,13 +259,20 @@ fn targets(lines: &[Line]) -> String {
         };
         row(&format!(">= 1.2x reqwest on {scenario}"), met, detail);
     }
-    let per_scenario = |field: &str, peer: &str| -> (Option<bool>, String) {
+    // CPU time drifts with the machine as throughput does: compared round by round. Peak RSS
+    // does not: compared as medians.
+    let per_scenario = |field: &str, peer: &str, paired: bool| -> (Option<bool>, String) {
         let worse: Vec<String> = run
             .iter()
             .filter_map(|(s, _)| {
                 let ours = median(lines, "aioduct", s, field)?;
                 let theirs = median(lines, peer, s, field)?;
-                (ours > theirs).then(|| format!("{s} {ours:.0} vs {theirs:.0}"))
+                if paired {
+                    let r = paired_field(lines, "aioduct", &[peer], s, field)?;
+                    (r > 1.0).then(|| format!("{s} {r:.2}x ({ours:.0} vs {theirs:.0})"))
+                } else {
+                    (ours > theirs).then(|| format!("{s} {ours:.0} vs {theirs:.0}"))
+                }
             })
             .collect();
         (
@@ -223,19 +284,13 @@ fn targets(lines: &[Line]) -> String {
             },
         )
     };
-    let (met, detail) = per_scenario("cpu_us", "hyper-util");
+    let (met, detail) = per_scenario("cpu_us", "hyper-util", true);
     row("client CPU per request <= hyper-util's (µs)", met, detail);
-    let (met, detail) = per_scenario("rss_kb", "reqwest");
+    let (met, detail) = per_scenario("rss_kb", "reqwest", false);
     row("peak RSS <= reqwest's (KiB)", met, detail);
     if run.iter().any(|(s, _)| *s == "download_1g") {
-        let ours = throughput(lines, "aioduct", "download_1g");
-        let best = CLIENTS[1..]
-            .iter()
-            .filter_map(|(key, _, _)| throughput(lines, key, "download_1g"))
-            .fold(None, |best: Option<f64>, v| {
-                Some(best.map_or(v, |b| b.max(v)))
-            });
-        let r = ratio(ours, best);
+        let peers: Vec<&str> = CLIENTS[1..].iter().map(|(key, _, _)| *key).collect();
+        let r = paired_best(lines, "aioduct", &peers, "download_1g");
         let rss = median(lines, "aioduct", "download_1g", "rss_kb").unwrap_or(0.0) / 1024.0;
         // Flat: the peak RSS is a tiny fraction of the 1 GiB body.
         let met = r.map(|r| r >= 0.95 && rss < 64.0);
@@ -270,8 +325,8 @@ fn runtimes(lines: &[Line]) -> String {
             show(t, 0),
             show(s, 0),
             show(c, 0),
-            show_ratio(ratio(s, t)),
-            show_ratio(ratio(c, t)),
+            show_ratio(paired(lines, "aioduct-smol", "aioduct", scenario)),
+            show_ratio(paired(lines, "aioduct-compio", "aioduct", scenario)),
         );
     }
     md
@@ -287,16 +342,16 @@ pub(super) fn chart(lines: &[Line]) -> String {
     let max = scenarios
         .iter()
         .flat_map(|(s, _)| {
-            CLIENTS.iter().filter_map(|(k, _, _)| {
-                ratio(throughput(lines, k, s), throughput(lines, "reqwest", s))
-            })
+            CLIENTS
+                .iter()
+                .filter_map(|(k, _, _)| paired(lines, k, "reqwest", s))
         })
         .fold(1.5_f64, f64::max);
     let x = |r: f64| left + width * r / max;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" \
          font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"10\" y=\"18\" font-size=\"14\">Throughput relative to reqwest (median; higher is better)</text>\n",
+         <text x=\"10\" y=\"18\" font-size=\"14\">Throughput relative to reqwest (median of each round's ratio; higher is better)</text>\n",
         left + width + 70.0
     );
     for (i, (key, _, _)) in CLIENTS.iter().enumerate() {
@@ -327,10 +382,7 @@ pub(super) fn chart(lines: &[Line]) -> String {
         );
         for (i, (key, _, _)) in CLIENTS.iter().enumerate() {
             let y = y0 + bar * i as f64;
-            let label = match ratio(
-                throughput(lines, key, scenario),
-                throughput(lines, "reqwest", scenario),
-            ) {
+            let label = match paired(lines, key, "reqwest", scenario) {
                 Some(r) => {
                     let _ = writeln!(
                         svg,
@@ -364,4 +416,45 @@ pub(super) fn chart(lines: &[Line]) -> String {
     );
     svg.push_str("</svg>\n");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(key: &str, round: u32, rps: f64) -> Line {
+        [
+            ("key", key.to_owned()),
+            ("scenario", "h1_seq".to_owned()),
+            ("round", round.to_string()),
+            ("rps", rps.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    #[test]
+    fn ratios_pair_the_runs_of_a_round() {
+        // The machine halves its speed after round 1: each round, aioduct does 1.2x hyper-util.
+        let lines = [
+            line("aioduct", 1, 120.0),
+            line("hyper-util", 1, 100.0),
+            line("reqwest", 1, 50.0),
+            line("aioduct", 2, 60.0),
+            line("hyper-util", 2, 50.0),
+            line("reqwest", 2, 80.0),
+            line("aioduct", 3, 60.0),
+            line("hyper-util", 3, 50.0),
+            line("reqwest", 3, 25.0),
+        ];
+        let r = paired(&lines, "aioduct", "hyper-util", "h1_seq").unwrap();
+        assert!((r - 1.2).abs() < 1e-9, "{r}");
+        // Against the best peer of each round (100, 80, 50): 1.2, 0.75 and 1.2.
+        let best = paired_best(&lines, "aioduct", &["hyper-util", "reqwest"], "h1_seq").unwrap();
+        assert!((best - 1.2).abs() < 1e-9, "{best}");
+        assert_eq!(paired(&lines, "aioduct", "nobody", "h1_seq"), None);
+        assert_eq!(median_of(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median_of(Vec::new()), None);
+    }
 }
