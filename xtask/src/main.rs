@@ -21,8 +21,8 @@ Commands:
       --dry-run      print the commands instead of running them
   bench [options] aioduct, reqwest and hyper-util side by side on a local server (bench/);
                  writes target/bench/results.md and chart.svg
-      --duration SECS  each run's length (1.5)      --requests N  a count instead
-      --rounds N       rounds, medians reported (3) --only a,b    only these scenarios
+      --duration SECS  each run's length (1.0)      --requests N  a count instead
+      --rounds N       rounds, medians reported (5) --only a,b    only these scenarios
       --pin / --no-pin server on CPU 0, clients on CPU 1 (default with 2+ CPUs)
       --no-build       use the binaries already built
   interop [--no-install] [-- test args]

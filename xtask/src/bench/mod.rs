@@ -62,9 +62,9 @@ impl Options {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut options = Options {
             pin: cores >= 2,
-            duration: 1.5,
+            duration: 1.0,
             requests: None,
-            rounds: 3,
+            rounds: 5,
             only: Vec::new(),
             build: true,
         };
