@@ -21,17 +21,11 @@ pub struct Origin {
 impl Origin {
     /// The origin of an absolute `http` or `https` URL; `None` for anything else.
     pub fn of(uri: &Uri) -> Option<Origin> {
-        let scheme = uri.scheme_str()?.to_ascii_lowercase();
-        let default_port = match scheme.as_str() {
-            "http" => 80,
-            "https" => 443,
-            _ => return None,
-        };
-        let host = uri.host()?.to_ascii_lowercase();
+        let (https, host, port) = parts(uri)?;
         Some(Origin {
-            port: uri.port_u16().unwrap_or(default_port),
-            scheme,
-            host,
+            scheme: if https { "https" } else { "http" }.to_owned(),
+            host: host.to_ascii_lowercase(),
+            port,
         })
     }
 

@@ -248,23 +248,19 @@ async fn decodes_after_redirect<R: HttpRuntime>() {
             .lock()
             .unwrap()
             .push((req.uri().path().to_owned(), advertised));
-        let reply = if req.uri().path() == "/from" {
+        let mut reply = if req.uri().path() == "/from" {
             // A body labelled gzip that is not: decoding it would fail.
             let mut reply = text(302, "not gzip at all");
             reply
                 .headers_mut()
                 .insert("location", "/to".parse().unwrap());
             reply
-                .headers_mut()
-                .insert(CONTENT_ENCODING, "gzip".parse().unwrap());
-            reply
         } else {
-            let mut reply = text(200, encoded.clone());
-            reply
-                .headers_mut()
-                .insert(CONTENT_ENCODING, "gzip".parse().unwrap());
-            reply
+            text(200, encoded.clone())
         };
+        reply
+            .headers_mut()
+            .insert(CONTENT_ENCODING, "gzip".parse().unwrap());
         async move { reply }
     });
     let resp = Client::<R>::new()

@@ -240,10 +240,10 @@ impl<R: HttpRuntime> Client<R> {
     }
 
     /// One request on the transport: no middleware.
-    // A plain function returning an `async` block (see `Transport::send`).
-    #[allow(clippy::manual_async_fn)]
     ///
     /// `request` is left as it was, its body taken (see `Transport::send`).
+    // A plain function returning an `async` block (see `Transport::send`).
+    #[allow(clippy::manual_async_fn)]
     pub(crate) fn exchange<'a>(
         &'a self,
         request: &'a mut http::Request<Body>,
