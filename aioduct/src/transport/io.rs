@@ -10,8 +10,8 @@ use aioduct_core::io::ReadUninit;
 use futures_io::AsyncWrite;
 use hyper::rt::ReadBufCursor;
 
-/// The most bytes offered to one read: 64 KiB keeps large downloads at full speed while a read
-/// stays in cache, and bounds the bounce buffer of streams that need initialized memory.
+/// The most bytes offered to one read of a stream that needs initialized memory: it bounds the
+/// bounce buffer; 64 KiB per read keeps large downloads at full speed.
 const MAX_READ: usize = 64 * 1024;
 
 /// The fewest bytes offered to one read: a small response head and body in one read.
@@ -79,10 +79,12 @@ impl<T: ReadUninit + Unpin> hyper::rt::Read for HyperIo<T> {
             }
             n
         } else {
-            // All of hyper's buffer up to the cap: a body that arrived whole is handed on as
-            // one frame, and reads stay small enough to stay in cache.
-            let len = spare.len().min(MAX_READ);
-            let n = ready!(Pin::new(&mut this.inner).poll_read_uninit(cx, &mut spare[..len]))?;
+            // All of hyper's buffer, which it grows while reads fill it: a body that arrived
+            // whole is handed on as one frame, and a download makes as few reads (and frames)
+            // as hyper-util's client. Capping this at 64 KiB doubled both and the instructions
+            // per GiB (107M against 53M), for 0.8 MiB less peak RSS.
+            let len = spare.len();
+            let n = ready!(Pin::new(&mut this.inner).poll_read_uninit(cx, spare))?;
             n.min(len)
         };
         // SAFETY: the first `n` bytes were written: copied above, or by a stream that
