@@ -49,8 +49,8 @@ impl Report {
 /// Runs the scenario named by `--scenario` with client `C` and reports it.
 ///
 /// Arguments: `--scenario NAME --plain HOST:PORT --tls HOST:PORT --ca PEM-FILE`, and optionally
-/// `--duration SECS` (2), `--requests N` (instead of a duration; the download always runs by
-/// duration, at least once), `--warmup SECS` (0.3).
+/// `--duration SECS` (2; at least one request), `--requests N` (instead of a duration),
+/// `--warmup SECS` (0.3).
 pub async fn run<C: BenchClient>(
     client: &str,
     runtime: &str,
@@ -95,7 +95,7 @@ pub async fn run<C: BenchClient>(
         drive(&lib, &job, Stop::Until(Instant::now() + warmup)).await?;
     }
     let stop = match requests {
-        Some(n) if scenario != Scenario::Download => Stop::Count(n),
+        Some(n) => Stop::Count(n),
         _ => Stop::Until(Instant::now() + duration),
     };
     let (cpu_before, _) = rusage();

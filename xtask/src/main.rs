@@ -21,10 +21,12 @@ Commands:
       --dry-run      print the commands instead of running them
   bench [options] aioduct, reqwest and hyper-util side by side on a local server (bench/);
                  writes target/bench/results.md and chart.svg
-      --duration SECS  each run's length (1.0)      --requests N  a count instead
+      --duration SECS  each run's length (1.0)      --requests N  a count instead (not the download)
       --rounds N       rounds, medians reported (5) --only a,b    only these scenarios
       --pin / --no-pin server on CPU 0, clients on CPU 1 (default with 2+ CPUs)
       --no-build       use the binaries already built
+      --counts         count instead of timing: instructions (callgrind) and system calls
+                       (strace) per request; writes target/bench/counts.md
   interop [--no-install] [-- test args]
                  install the real peers (squid, tinyproxy, dante, sshd, pproxy, dnsmasq,
                  unbound) if missing, then run the tests that start them on 127.0.0.1

@@ -8,13 +8,15 @@
 
 use std::{
     collections::BTreeMap,
+    ffi::OsString,
     fmt::Write as _,
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command, Output, Stdio},
     time::Instant,
 };
 
+mod counts;
 mod report;
 
 use report::{chart, report};
@@ -55,6 +57,7 @@ pub(crate) struct Options {
     rounds: usize,
     only: Vec<String>,
     build: bool,
+    counts: bool,
 }
 
 impl Options {
@@ -67,6 +70,7 @@ impl Options {
             rounds: 5,
             only: Vec::new(),
             build: true,
+            counts: false,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -75,6 +79,7 @@ impl Options {
                 "--pin" => options.pin = true,
                 "--no-pin" => options.pin = false,
                 "--no-build" => options.build = false,
+                "--counts" => options.counts = true,
                 "--duration" => options.duration = number(value()?)?,
                 "--requests" => options.requests = Some(number(value()?)?),
                 "--rounds" => options.rounds = number::<usize>(value()?)?.max(1),
@@ -146,6 +151,16 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
 
     let started = Instant::now();
     let mut server = Server::start(&bin, &out.join("ca.pem"), options.pin)?;
+    if options.counts {
+        let result = counts::measure(&bin, &server, options);
+        server.stop();
+        let report = result?;
+        eprintln!("counted in {:.0} s", started.elapsed().as_secs_f64());
+        print!("{report}");
+        write(&out.join("counts.md"), &report)?;
+        eprintln!("wrote {}/counts.md", out.display());
+        return Ok(());
+    }
     let result = measure(&bin, &server, options, &out);
     server.stop();
     let lines = result?;
@@ -207,6 +222,25 @@ impl Server {
         }
     }
 
+    /// The arguments that point a client at this server, for `scenario` on `runtime`.
+    fn client_args(&self, scenario: &str, runtime: &str) -> Vec<OsString> {
+        let mut args: Vec<OsString> = [
+            "--scenario",
+            scenario,
+            "--runtime",
+            runtime,
+            "--plain",
+            &self.plain,
+            "--tls",
+            &self.tls,
+            "--ca",
+        ]
+        .map(OsString::from)
+        .into();
+        args.push(self.ca.clone().into());
+        args
+    }
+
     fn stop(&mut self) {
         drop(self.child.stdin.take());
         let _ = self.child.kill();
@@ -240,27 +274,19 @@ fn measure(
             for (key, program, runtime) in order {
                 let mut command = Command::new(bin.join(program));
                 command
-                    .args(["--scenario", scenario, "--runtime", runtime])
-                    .args(["--plain", &server.plain, "--tls", &server.tls])
-                    .arg("--ca")
-                    .arg(&server.ca)
+                    .args(server.client_args(scenario, runtime))
                     .args(["--duration", &options.duration.to_string()]);
-                if let Some(n) = options.requests {
+                // A count of gigabytes would be a long wait: the download runs by duration.
+                if let Some(n) = options.requests.filter(|_| scenario != "download_1g") {
                     command.args(["--requests", &n.to_string()]);
                 }
                 if options.pin {
                     command.args(["--cpu", "1"]);
                 }
-                let output = command
-                    .stdin(Stdio::null())
-                    .output()
-                    .map_err(|e| format!("cannot start {program}: {e}"))?;
-                if !output.status.success() {
-                    return Err(format!(
-                        "{key} failed {scenario} (round {round}): {}",
-                        String::from_utf8_lossy(&output.stderr).trim()
-                    ));
-                }
+                let output = finish(
+                    &mut command,
+                    &format!("{key} on {scenario} (round {round})"),
+                )?;
                 let text = String::from_utf8_lossy(&output.stdout);
                 let json = text.lines().last().unwrap_or_default();
                 let _ = writeln!(raw, "{json}");
@@ -279,6 +305,22 @@ fn measure(
     }
     write(&out.join("raw.jsonl"), &raw)?;
     Ok(lines)
+}
+
+/// Runs a client (or a tool around one) to its end. A client that saw a wrong answer exits
+/// non-zero: that, like any failure, is an error naming `what`.
+fn finish(command: &mut Command, what: &str) -> Result<Output, String> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start {what}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(output)
 }
 
 /// A flat JSON object of numbers, strings and booleans, as the clients print it.
