@@ -414,48 +414,43 @@ pub(super) fn chart(lines: &[Line]) -> String {
 mod tests {
     use super::*;
 
-    fn line(key: &str, round: u32, rps: f64) -> Line {
-        [
-            ("key", key.to_owned()),
-            ("scenario", "h1_seq".to_owned()),
-            ("round", round.to_string()),
-            ("rps", rps.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    /// The h1_seq lines of three rounds: each client's req/s in rounds 1, 2 and 3.
+    fn rounds(table: &[(&str, [f64; 3])]) -> Vec<Line> {
+        let line = |key: &str, round: usize, rps: f64| -> Line {
+            [
+                ("key", key.to_owned()),
+                ("scenario", "h1_seq".to_owned()),
+                ("round", round.to_string()),
+                ("rps", rps.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
+        };
+        table
+            .iter()
+            .flat_map(|(key, rps)| (1..).zip(rps).map(move |(round, r)| line(key, round, *r)))
+            .collect()
     }
 
     #[test]
     fn ratios_pair_the_runs_of_a_round() {
         // The machine halves its speed after round 1: each round, aioduct does 1.2x hyper-util.
-        let lines = [
-            line("aioduct", 1, 120.0),
-            line("hyper-util", 1, 100.0),
-            line("reqwest", 1, 50.0),
-            line("aioduct", 2, 60.0),
-            line("hyper-util", 2, 50.0),
-            line("reqwest", 2, 80.0),
-            line("aioduct", 3, 60.0),
-            line("hyper-util", 3, 50.0),
-            line("reqwest", 3, 25.0),
-        ];
+        let lines = rounds(&[
+            ("aioduct", [120.0, 60.0, 60.0]),
+            ("hyper-util", [100.0, 50.0, 50.0]),
+            ("reqwest", [50.0, 80.0, 25.0]),
+        ]);
         let r = paired(&lines, "aioduct", "hyper-util", "h1_seq").unwrap();
         assert!((r - 1.2).abs() < 1e-9, "{r}");
         // The best peer is the one of the highest median. Two peers as fast as aioduct, each
         // ahead in a different round: hyper-util (median 95) is the best, and aioduct does
         // 100/95 against it. The best run of each round (120, 130, 95) would give 0.83x.
-        let noisy = [
-            line("aioduct", 1, 100.0),
-            line("hyper-util", 1, 90.0),
-            line("reqwest", 1, 120.0),
-            line("aioduct", 2, 100.0),
-            line("hyper-util", 2, 130.0),
-            line("reqwest", 2, 85.0),
-            line("aioduct", 3, 100.0),
-            line("hyper-util", 3, 95.0),
-            line("reqwest", 3, 92.0),
-        ];
+        let noisy = rounds(&[
+            ("aioduct", [100.0, 100.0, 100.0]),
+            ("hyper-util", [90.0, 130.0, 95.0]),
+            ("reqwest", [120.0, 85.0, 92.0]),
+        ]);
         let best = paired_best(&noisy, "aioduct", &["hyper-util", "reqwest"], "h1_seq").unwrap();
         assert!((best - 100.0 / 95.0).abs() < 1e-9, "{best}");
         assert_eq!(paired(&lines, "aioduct", "nobody", "h1_seq"), None);
