@@ -112,6 +112,14 @@ impl Args {
             .map(|(_, v)| v.clone())
     }
 
+    /// Every value of `--key`, in order (for an option given more than once).
+    pub fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The value of `--key`, parsed.
     pub fn parsed<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
         self.value(key).and_then(|v| v.parse().ok())

@@ -7,6 +7,11 @@
 //! warm-up; the difference divided by `n` is the cost of one request, start-up and connection
 //! set-up (where the scenario reuses one) cancelled out. Every answer is still checked by the
 //! client: a wrong one fails the run.
+//!
+//! hyper-util's program sends no header of its own, aioduct's default client three (the
+//! `User-Agent` the seed asks for, `Accept: */*` and the `Accept-Encoding` of its decoders), and
+//! on HTTP/2 each costs an HPACK table lookup and a pass of hyper's and h2's header checks. So
+//! hyper-util is counted twice: as it is, and sending aioduct's headers (the same request).
 
 use std::{fmt::Write as _, path::Path, process::Command};
 
@@ -35,7 +40,12 @@ struct Cost {
 }
 
 /// Counts every client on every scenario (or those of `--only`) and returns the Markdown report.
-pub(super) fn measure(bin: &Path, server: &Server, options: &Options) -> Result<String, String> {
+pub(super) fn measure(
+    root: &Path,
+    bin: &Path,
+    server: &Server,
+    options: &Options,
+) -> Result<String, String> {
     for tool in ["valgrind", "strace"] {
         let found = Command::new(tool).arg("--version").output();
         if !found.is_ok_and(|o| o.status.success()) {
@@ -44,15 +54,27 @@ pub(super) fn measure(bin: &Path, server: &Server, options: &Options) -> Result<
             ));
         }
     }
-    let mut md = String::from(
+    let headers = aioduct_headers(root)?;
+    let same_request: Vec<String> = headers
+        .iter()
+        .flat_map(|h| ["--header".to_owned(), h.clone()])
+        .collect();
+    let mut md = format!(
         "# aioduct benchmark: counted costs\n\nInstructions (valgrind's callgrind) and system \
          calls (strace -f) per request, from a run of 2n requests minus one of n (no warm-up), \
          one client process at a time against the benchmark server. Instructions are user space \
          only; the kernel's work shows as the system calls. The redirect scenario counts per \
          chain of six requests; the download is left out (under valgrind the socket is always \
-         full, so its reads are not those of a real run).\n\n| scenario | n | instructions a / r \
-         / h | a vs h | a vs r | syscalls a / r / h |\n|---|--:|--:|--:|--:|--:|\n",
+         full, so its reads are not those of a real run). h=: hyper-util sending the headers \
+         aioduct's default client sends ({}).\n\n| scenario | n | instructions a / r / h / h= | \
+         a vs h | a vs h= | a vs r | syscalls a / r / h |\n|---|--:|--:|--:|--:|--:|--:|\n",
+        headers.join(", ")
     );
+    let (_, hyper_util, hyper_util_rt) = CLIENTS[2];
+    let runs = CLIENTS
+        .map(|(key, program, runtime)| (key, program, runtime, &[][..]))
+        .into_iter()
+        .chain([("hyper-util=", hyper_util, hyper_util_rt, &same_request[..])]);
     let mut fewer = Vec::new();
     for (scenario, _) in SCENARIOS {
         if !options.only.is_empty() && !options.only.iter().any(|s| s == scenario) {
@@ -62,8 +84,8 @@ pub(super) fn measure(bin: &Path, server: &Server, options: &Options) -> Result<
             continue;
         };
         let mut costs = Vec::new();
-        for (key, program, runtime) in CLIENTS {
-            let cost = cost(bin, server, program, runtime, scenario, n)?;
+        for (key, program, runtime, extra) in runs.clone() {
+            let cost = cost(bin, server, (program, runtime, extra), scenario, n)?;
             eprintln!(
                 "{scenario:<12} {key:<11} {}",
                 cost.map_or("skipped".to_owned(), |c| format!(
@@ -73,50 +95,97 @@ pub(super) fn measure(bin: &Path, server: &Server, options: &Options) -> Result<
             );
             costs.push(cost);
         }
-        let [a, r, h] = [costs[0], costs[1], costs[2]];
+        let [a, r, h, same] = [costs[0], costs[1], costs[2], costs[3]];
         let ratio = |x: Option<Cost>, y: Option<Cost>| match (x, y) {
             (Some(x), Some(y)) if x.instructions > 0.0 => {
                 format!("{:.2}x", y.instructions / x.instructions)
             }
             _ => "n/a".to_owned(),
         };
-        if let (Some(a), Some(h)) = (a, h) {
-            fewer.push((scenario, a.instructions <= h.instructions));
+        if let (Some(a), Some(h), Some(same)) = (a, h, same) {
+            fewer.push((
+                scenario,
+                a.instructions <= h.instructions,
+                a.instructions <= same.instructions,
+            ));
         }
-        let triple = |field: fn(&Cost) -> String| {
-            [a, r, h]
+        let each = |clients: &[Option<Cost>], field: fn(&Cost) -> String| {
+            clients
+                .iter()
                 .map(|c| c.as_ref().map_or("n/a".to_owned(), field))
+                .collect::<Vec<_>>()
                 .join(" / ")
         };
         let _ = writeln!(
             md,
-            "| {scenario} | {n} | {} | {} | {} | {} |",
-            triple(|c| format!("{:.1}k", c.instructions / 1000.0)),
+            "| {scenario} | {n} | {} | {} | {} | {} | {} |",
+            each(&[a, r, h, same], |c| format!(
+                "{:.1}k",
+                c.instructions / 1000.0
+            )),
             ratio(a, h),
+            ratio(a, same),
             ratio(a, r),
-            triple(|c| format!("{:.1}", c.syscalls)),
+            each(&[a, r, h], |c| format!("{:.1}", c.syscalls)),
         );
     }
-    let met: Vec<_> = fewer.iter().filter(|(_, f)| *f).map(|(s, _)| *s).collect();
-    let not: Vec<_> = fewer.iter().filter(|(_, f)| !*f).map(|(s, _)| *s).collect();
+    let more = |pick: fn(&(&str, bool, bool)) -> bool| -> String {
+        let worse: Vec<&str> = fewer.iter().filter(|f| !pick(f)).map(|f| f.0).collect();
+        let fewer_on = fewer.len() - worse.len();
+        if worse.is_empty() {
+            format!("{fewer_on} of {}", fewer.len())
+        } else {
+            format!(
+                "{fewer_on} of {} (more on {})",
+                fewer.len(),
+                worse.join(", ")
+            )
+        }
+    };
     let _ = writeln!(
         md,
         "\nA ratio above 1 means aioduct executes fewer instructions. aioduct executes no more \
-         instructions per request than hyper-util's client on {} of {} scenarios{}{}.",
-        met.len(),
-        fewer.len(),
-        if not.is_empty() { "" } else { "; more on " },
-        not.join(", "),
+         instructions per request than hyper-util's client on {}, and than hyper-util's client \
+         sending the same request on {}.",
+        more(|f| f.1),
+        more(|f| f.2),
     );
     Ok(md)
+}
+
+/// The headers aioduct's default client adds to a request of the bench, as `name: value`:
+/// its `User-Agent` (this workspace's version), `Accept` and the `Accept-Encoding` of the bench
+/// client's one decoder (gzip).
+fn aioduct_headers(root: &Path) -> Result<Vec<String>, String> {
+    let manifest = root.join("Cargo.toml");
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let version = text
+        .split("[workspace.package]")
+        .nth(1)
+        .and_then(|section| {
+            section.lines().find_map(|line| {
+                let value = line
+                    .trim()
+                    .strip_prefix("version")?
+                    .trim()
+                    .strip_prefix('=')?;
+                Some(value.trim().trim_matches('"').to_owned())
+            })
+        })
+        .ok_or("no [workspace.package] version in Cargo.toml")?;
+    Ok(vec![
+        format!("user-agent: aioduct/{version}"),
+        "accept: */*".to_owned(),
+        "accept-encoding: gzip".to_owned(),
+    ])
 }
 
 /// One client's cost per request on `scenario`; `None` if the client does not run it.
 fn cost(
     bin: &Path,
     server: &Server,
-    program: &str,
-    runtime: &str,
+    (program, runtime, extra): (&str, &str, &[String]),
     scenario: &str,
     n: u64,
 ) -> Result<Option<Cost>, String> {
@@ -129,6 +198,7 @@ fn cost(
                 .args(rest)
                 .arg(bin.join(program))
                 .args(server.client_args(scenario, runtime))
+                .args(extra)
                 .args(["--warmup", "0", "--requests", &requests.to_string()]);
             let output = finish(
                 &mut command,
@@ -203,5 +273,16 @@ mod tests {
         let no_errors = "100.00    0.000100           5        20           total\n";
         assert_eq!(strace_total(no_errors), Some(20));
         assert_eq!(strace_total("garbage"), None);
+    }
+
+    #[test]
+    fn aioducts_headers_carry_the_workspace_version() {
+        // xtask shares the workspace's version with aioduct, whose User-Agent names it.
+        let headers = aioduct_headers(&xtask::project_root()).unwrap();
+        let user_agent = format!("user-agent: aioduct/{}", env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            headers,
+            [user_agent.as_str(), "accept: */*", "accept-encoding: gzip"]
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! The benchmark's hyper-util client: the legacy `Client` with hyper-rustls (ring), on a
 //! current-thread tokio runtime. It neither follows redirects nor decodes gzip: the driver follows
 //! the redirects by hand (reported as `manual`) and the gzip scenario is skipped.
+//!
+//! `--header "name: value"` (repeatable) adds a header to every request: `cargo xtask bench --counts`
+//! uses it to count this client sending the same request as aioduct's.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aioduct_bench::{Args, BenchClient, Flavor, Reply, pin_to_cpu, run};
 use bytes::Bytes;
@@ -14,6 +17,25 @@ use hyper_util::{
 };
 use rustls_pki_types::{CertificateDer, pem::PemObject};
 
+/// The headers of `--header`, added to every request.
+static EXTRA_HEADERS: OnceLock<http::HeaderMap> = OnceLock::new();
+
+/// Parses the `--header "name: value"` options.
+fn extra_headers(args: &Args) -> Result<http::HeaderMap, String> {
+    let mut headers = http::HeaderMap::new();
+    for header in args.values("header") {
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| format!("--header {header:?}: expected \"name: value\""))?;
+        let name =
+            http::HeaderName::try_from(name.trim()).map_err(|e| format!("{header:?}: {e}"))?;
+        let value =
+            http::HeaderValue::try_from(value.trim()).map_err(|e| format!("{header:?}: {e}"))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
 struct HyperUtil {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
@@ -21,9 +43,12 @@ struct HyperUtil {
 impl HyperUtil {
     async fn send(
         &self,
-        request: http::Request<Full<Bytes>>,
+        mut request: http::Request<Full<Bytes>>,
         keep_body: bool,
     ) -> Result<Reply, String> {
+        if let Some(extra) = EXTRA_HEADERS.get().filter(|h| !h.is_empty()) {
+            request.headers_mut().extend(extra.clone());
+        }
         let response = self
             .client
             .request(request)
@@ -110,6 +135,14 @@ fn main() {
     if let Some(cpu) = args.cpu() {
         pin_to_cpu(cpu);
     }
+    let headers = match extra_headers(&args) {
+        Ok(headers) => headers,
+        Err(err) => {
+            eprintln!("client-hyper-util: {err}");
+            std::process::exit(2);
+        }
+    };
+    let _ = EXTRA_HEADERS.set(headers);
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
