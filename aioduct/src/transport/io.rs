@@ -24,11 +24,13 @@ const MIN_READ: usize = 4 * 1024;
 /// read into a buffer of this connection's own, zeroed once as it grows and reused, and what
 /// arrived is copied to hyper, so a small read costs a copy of its bytes rather than the zeroing
 /// of everything offered. Their offer follows the traffic: it doubles while reads fill it and
-/// falls back towards what the last read returned (4 to 64 KiB).
+/// falls back towards what arrives when reads keep returning less than half of it (4 to 64 KiB).
 #[derive(Debug)]
 pub(crate) struct HyperIo<T> {
     inner: T,
     offer: usize,
+    /// The last read returned less than half the offer: one more, and the offer shrinks.
+    short: bool,
     /// Initialized memory for streams that cannot read into uninitialized memory.
     bounce: Vec<u8>,
 }
@@ -38,17 +40,28 @@ impl<T> HyperIo<T> {
         HyperIo {
             inner,
             offer: MIN_READ,
+            short: false,
             bounce: Vec::new(),
         }
     }
 
-    /// The next offer, after a read of `n` bytes out of `offered`.
+    /// The next offer, after a read of `n` bytes out of `offered`: twice as much after a read
+    /// that filled it, what arrived (rounded up) after two reads in a row that returned less than
+    /// half of it. Shrinking at the first short read split every 16 KiB TLS record into two
+    /// reads of 8 KiB, each a round through hyper: the rest of a record after an offer of 8 KiB
+    /// shrank the offer back to 8 KiB.
     fn adapt(&mut self, n: usize, offered: usize) {
-        self.offer = if n == offered {
-            (offered * 2).min(MAX_READ)
+        if n == offered {
+            self.offer = (offered * 2).min(MAX_READ);
+            self.short = false;
+        } else if n < offered / 2 {
+            if self.short {
+                self.offer = n.next_power_of_two().clamp(MIN_READ, MAX_READ);
+            }
+            self.short = !self.short;
         } else {
-            n.next_power_of_two().clamp(MIN_READ, MAX_READ)
-        };
+            self.short = false;
+        }
     }
 }
 
@@ -131,7 +144,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_offer_grows_while_reads_fill_it_and_shrinks_to_what_arrives() {
+    fn the_offer_grows_while_reads_fill_it_and_shrinks_to_what_keeps_arriving() {
         let mut io = HyperIo::new(());
         let mut offers = Vec::new();
         for _ in 0..6 {
@@ -141,9 +154,33 @@ mod tests {
         }
         assert_eq!(offers, [8192, 16384, 32768, 65536, 65536, 65536]);
         io.adapt(300, 65536);
-        assert_eq!(io.offer, MIN_READ, "a small read brings the offer down");
-        io.adapt(10_000, 65536);
-        assert_eq!(io.offer, 16384);
+        assert_eq!(io.offer, 65536, "one small read is not a trend");
+        io.adapt(300, 65536);
+        assert_eq!(io.offer, MIN_READ, "two in a row bring the offer down");
+        io.adapt(4096, 4096);
+        io.adapt(8192, 8192);
+        io.adapt(10_000, 16384);
+        assert_eq!(io.offer, 16384, "more than half of the offer keeps it");
+    }
+
+    #[test]
+    fn records_of_16_kib_are_read_whole_once_the_offer_has_grown() {
+        // A TLS stream hands out 16 KiB records: the rest of a record that an offer of 8 KiB
+        // split must not bring the offer back to 8 KiB.
+        let mut io = HyperIo::new(());
+        io.offer = 8192;
+        let mut waiting = 0;
+        let mut reads = Vec::new();
+        for _ in 0..12 {
+            if waiting == 0 {
+                waiting = 16384;
+            }
+            let n = waiting.min(io.offer);
+            reads.push(n);
+            io.adapt(n, io.offer);
+            waiting -= n;
+        }
+        assert!(reads[4..].iter().all(|&n| n == 16384), "{reads:?}");
     }
 
     /// A stream that needs initialized memory (the default `ReadUninit`), as TLS does.
