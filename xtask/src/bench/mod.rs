@@ -152,7 +152,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let started = Instant::now();
     let mut server = Server::start(&bin, &out.join("ca.pem"), options.pin)?;
     if options.counts {
-        let result = counts::measure(root, &bin, &server, options);
+        let result = counts::measure(&bin, &server, options);
         server.stop();
         let report = result?;
         eprintln!("counted in {:.0} s", started.elapsed().as_secs_f64());

@@ -46,8 +46,9 @@ impl HyperUtil {
         mut request: http::Request<Full<Bytes>>,
         keep_body: bool,
     ) -> Result<Reply, String> {
-        if let Some(extra) = EXTRA_HEADERS.get().filter(|h| !h.is_empty()) {
-            request.headers_mut().extend(extra.clone());
+        // Each header inserted into the request's own map, as a client's default headers are.
+        for (name, value) in EXTRA_HEADERS.get().into_iter().flatten() {
+            request.headers_mut().append(name, value.clone());
         }
         let response = self
             .client
