@@ -171,7 +171,46 @@ async fn error_without_url_drops_secrets<R: HttpRuntime>() {
     assert!(!format!("{err} {err:?}").contains("secret"));
 }
 
+/// A raw HTTP/1.1 server answering every request with a head of `lines` extra headers of
+/// `line_len` bytes each (hyper takes at most 100 headers).
+fn server_with_large_head(lines: usize, line_len: usize) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let line = format!("x-filler: {}\r\n", "f".repeat(line_len - 12));
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n{}\r\nok",
+        line.repeat(lines)
+    );
+    support::raw_http_replies(listener, reply.into_bytes());
+    addr
+}
+
+async fn large_response_heads_are_read_and_oversized_ones_refused<R: HttpRuntime>() {
+    let client = Client::<R>::new();
+    // 200 KB of headers: more than servers send, within the 256 KiB read buffer.
+    let addr = server_with_large_head(40, 5000);
+    let resp = client
+        .get(format!("http://{addr}/"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers().get_all("x-filler").iter().count(), 40);
+    assert_eq!(resp.text().await.unwrap(), "ok");
+    // 4 MB: an error that says so, not a panic, a hang or a buffer that grows with it.
+    let addr = server_with_large_head(80, 50_000);
+    let err = client
+        .get(format!("http://{addr}/"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap_err();
+    let message: String = err.to_string().chars().take(300).collect();
+    assert!(message.contains("too large"), "{message}");
+}
+
 runtime_tests!(
+    large_response_heads_are_read_and_oversized_ones_refused,
     server_closing_an_idle_pooled_connection_does_not_fail_the_next_request,
     refused_connection_is_a_connect_error,
     failing_resolver_is_a_dns_error,

@@ -471,10 +471,22 @@ pub fn try_black_hole(addr: SocketAddr) -> std::io::Result<(SocketAddr, Vec<sock
 /// A minimal HTTP/1.1 server on `listener` (any address family) answering `body` to every
 /// request, one thread per connection.
 pub fn raw_http_server(listener: std::net::TcpListener, body: &'static str) {
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    raw_http_replies(listener, reply.into_bytes());
+}
+
+/// A raw HTTP/1.1 server on `listener` writing `reply` (head and body, as they are) after each
+/// request head it reads, one thread per connection.
+pub fn raw_http_replies(listener: std::net::TcpListener, reply: Vec<u8>) {
     use std::io::{Read, Write};
+    let reply: Arc<[u8]> = reply.into();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut sock) = stream else { return };
+            let reply = reply.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
                 let mut seen = Vec::new();
@@ -486,10 +498,7 @@ pub fn raw_http_server(listener: std::net::TcpListener, body: &'static str) {
                         }
                     }
                     seen.clear();
-                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
-                    if sock.write_all(head.as_bytes()).is_err()
-                        || sock.write_all(body.as_bytes()).is_err()
-                    {
+                    if sock.write_all(&reply).is_err() {
                         return;
                     }
                 }
