@@ -176,7 +176,8 @@ async fn error_without_url_drops_secrets<R: HttpRuntime>() {
 fn server_with_large_head(lines: usize, line_len: usize) -> std::net::SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let line = format!("x-filler: {}\r\n", "f".repeat(line_len - 12));
+    let filler = "f".repeat(line_len - "x-filler: \r\n".len());
+    let line = format!("x-filler: {filler}\r\n");
     let reply = format!(
         "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n{}\r\nok",
         line.repeat(lines)
