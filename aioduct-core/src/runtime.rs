@@ -109,6 +109,10 @@ pub trait Runtime: Sized + Send + Sync + 'static {
 /// spawns states the exact bound it needs (`R: Spawn<MyConnectionFuture>`), which holds on a runtime
 /// exactly when that runtime can run it.
 ///
+/// aioduct's runtimes box each future into one `dyn Future` type before handing it to their
+/// executor, so that the executor's task code is compiled once, not once per future type; an
+/// implementation of your own for a real executor should do the same.
+///
 /// ```
 /// use std::future::Future;
 /// use aioduct_core::Spawn;

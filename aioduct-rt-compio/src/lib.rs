@@ -35,7 +35,7 @@
 mod sleep;
 mod stream;
 
-use std::{future::Future, io, net::SocketAddr, time::Duration};
+use std::{future::Future, io, net::SocketAddr, pin::Pin, time::Duration};
 
 use aioduct_core::{Addrs, Name, Runtime, Spawn, TcpOptions};
 use compio::{driver::DriverType, net::ToSocketAddrsAsync};
@@ -129,7 +129,8 @@ impl Runtime for CompioRuntime {
 }
 
 /// Spawns on the current thread's compio runtime. Tasks need not be `Send`; they run on this
-/// thread until they finish or the runtime is dropped.
+/// thread until they finish or the runtime is dropped. Every future is spawned as one type, a
+/// boxed `dyn Future`: compio's task machinery is compiled once for all of them.
 ///
 /// # Panics
 ///
@@ -153,8 +154,9 @@ where
     F: Future<Output = ()> + 'static,
 {
     fn spawn(future: F) {
+        let task: Pin<Box<dyn Future<Output = ()>>> = Box::pin(future);
         // Dropping a compio JoinHandle cancels its task; detaching lets it run on.
-        compio::runtime::spawn(future).detach();
+        compio::runtime::spawn(task).detach();
     }
 }
 

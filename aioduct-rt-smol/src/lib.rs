@@ -39,6 +39,7 @@ use std::{
     future::Future,
     io,
     net::{SocketAddr, ToSocketAddrs},
+    pin::Pin,
     time::Duration,
 };
 
@@ -107,11 +108,14 @@ impl Runtime for SmolRuntime {
     }
 }
 
+/// Every future is spawned as one type, a boxed `dyn Future`: the executor's task machinery is
+/// compiled once for all of them, and a large future is copied once, into its box.
 impl<F> Spawn<F> for SmolRuntime
 where
     F: Future<Output = ()> + Send + 'static,
 {
     fn spawn(future: F) {
-        executor::spawn(future);
+        let task: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(future);
+        executor::spawn(task);
     }
 }

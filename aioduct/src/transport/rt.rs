@@ -47,16 +47,16 @@ impl<R> Clone for Exec<R> {
     }
 }
 
-/// The future is boxed before it is spawned. hyper's HTTP/2 client spawns one per request, of an
-/// enum as large as its biggest variant (the whole connection); moved by value through the
-/// runtime's spawn path it is copied several times, boxed it is copied once.
+/// hyper's HTTP/2 client spawns one future per request, of an enum as large as its biggest
+/// variant (the whole connection). aioduct's runtimes box what they spawn, so it is copied once,
+/// into its box; a runtime of your own should do the same.
 impl<R, F> hyper::rt::Executor<F> for Exec<R>
 where
     F: Future<Output = ()>,
-    R: Spawn<Pin<Box<F>>>,
+    R: Spawn<F>,
 {
     fn execute(&self, future: F) {
-        R::spawn(Box::pin(future));
+        R::spawn(future);
     }
 }
 
