@@ -70,3 +70,78 @@ impl<R: RuntimeGlue + 'static> Timer for RuntimeTimer<R> {
         R::now()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aioduct_core::{Body, Endpoint, Next, Request, Response, Result};
+    use http::HeaderValue;
+
+    use super::*;
+
+    /// Appends its name to the request's `x-order` header and passes the request on.
+    struct Named(&'static str);
+
+    impl Middleware for Named {
+        fn handle<'a>(
+            &'a self,
+            mut req: Request,
+            next: Next<'a>,
+        ) -> BoxFuture<'a, Result<Response>> {
+            req.headers_mut()
+                .append("x-order", HeaderValue::from_static(self.0));
+            next.run(req)
+        }
+    }
+
+    /// Answers with the names the request collected, in the order it met them.
+    struct Order;
+
+    impl Endpoint for Order {
+        fn call(&self, req: Request) -> BoxFuture<'_, Result<Response>> {
+            let names: Vec<&str> = req
+                .headers()
+                .get_all("x-order")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let response = http::Response::new(Body::from(names.join(",")));
+            Box::pin(async move { Ok(response) })
+        }
+    }
+
+    fn chain_order(builtins: Builtins) -> String {
+        let chain: Vec<_> = builtins.into_chain().collect();
+        let response = futures_lite::future::block_on(
+            Next::new(&chain, &Order).run(Request::new(Body::empty())),
+        )
+        .expect("the endpoint answers");
+        let body =
+            futures_lite::future::block_on(http_body_util::BodyExt::collect(response.into_body()))
+                .expect("an in-memory body");
+        String::from_utf8(body.to_bytes().to_vec()).expect("ASCII names")
+    }
+
+    #[test]
+    fn stages_run_in_stage_order_whatever_order_they_are_set_in() {
+        let mut builtins = Builtins::default();
+        assert!(builtins.is_empty());
+        builtins.set(Stage::Retry, Named("retry"));
+        builtins.set(Stage::Redirect, Named("redirect"));
+        builtins.set(Stage::Bandwidth, Named("bandwidth"));
+        builtins.set(Stage::Cookies, Named("cookies"));
+        assert_eq!(chain_order(builtins), "redirect,cookies,retry,bandwidth");
+    }
+
+    #[test]
+    fn setting_a_stage_again_replaces_it_and_clearing_removes_it() {
+        let mut builtins = Builtins::default();
+        builtins.set(Stage::Decompression, Named("gzip"));
+        builtins.set(Stage::Redirect, Named("redirect"));
+        builtins.set(Stage::Decompression, Named("zstd"));
+        builtins.set(Stage::Auth, Named("auth"));
+        builtins.clear(Stage::Redirect);
+        builtins.clear(Stage::Hsts);
+        assert!(!builtins.is_empty());
+        assert_eq!(chain_order(builtins), "zstd,auth");
+    }
+}
