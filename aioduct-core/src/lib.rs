@@ -93,12 +93,45 @@ pub fn clone_head<B>(req: &http::Request<B>) -> http::request::Parts {
     head.method = req.method().clone();
     head.uri = req.uri().clone();
     head.version = req.version();
-    head.headers = req.headers().clone();
+    // Not `HeaderMap::clone`, which sizes the copy to fit exactly: a copy is about to be sent,
+    // and the `Host` (or `Cookie`, `Referer`) added to it would then cost a reallocation.
+    let headers = req.headers();
+    head.headers.reserve(headers.len() + SPARE_HEADERS);
+    for (name, value) in headers {
+        head.headers.append(name, value.clone());
+    }
     head.extensions = req.extensions().clone();
     head
 }
+
+/// Room a copied head keeps for headers added before it is sent.
+const SPARE_HEADERS: usize = 2;
 
 // Re-exported so dependants name the same versions.
 pub use bytes;
 pub use http;
 pub use http_body;
+
+#[cfg(test)]
+mod tests {
+    use http::header::ACCEPT;
+
+    use super::*;
+
+    #[test]
+    fn a_copied_head_keeps_every_value_in_order_and_its_extensions() {
+        let mut req: Request = http::Request::get("http://example.test/")
+            .header("x-id", "1")
+            .header(ACCEPT, "text/html")
+            .header("x-id", "2")
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(7_u32);
+        let head = clone_head(&req);
+        let ids: Vec<_> = head.headers.get_all("x-id").iter().collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(head.headers[ACCEPT], "text/html");
+        assert_eq!(head.headers.len(), 3);
+        assert_eq!(head.extensions.get::<u32>(), Some(&7));
+    }
+}
