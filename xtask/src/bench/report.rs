@@ -63,16 +63,31 @@ fn paired_best(lines: &[Line], key: &str, peers: &[&str], scenario: &str) -> Opt
 /// round's ratio. The runs of a round follow each other, so the ratio of one round is not moved
 /// by this VM's speed drifting between rounds, as a ratio of medians is.
 fn paired_field(lines: &[Line], key: &str, peer: &str, scenario: &str, field: &str) -> Option<f64> {
+    median_of(round_ratios(lines, key, peer, scenario, field))
+}
+
+/// Each round's ratio of `key`'s `field` to `peer`'s on `scenario`.
+fn round_ratios(lines: &[Line], key: &str, peer: &str, scenario: &str, field: &str) -> Vec<f64> {
     let theirs = per_round(lines, peer, scenario, field);
-    median_of(
-        per_round(lines, key, scenario, field)
-            .iter()
-            .filter_map(|(round, a)| {
-                let b = *theirs.get(round)?;
-                (b > 0.0).then(|| a / b)
-            })
-            .collect(),
-    )
+    per_round(lines, key, scenario, field)
+        .iter()
+        .filter_map(|(round, a)| {
+            let b = *theirs.get(round)?;
+            (b > 0.0).then(|| a / b)
+        })
+        .collect()
+}
+
+/// The lowest and highest of the rounds' ratios, as `rounds 0.81-1.03x`: how far one run of
+/// this VM moves a figure, beside the median a target is judged by.
+fn spread(lines: &[Line], key: &str, peer: &str, scenario: &str, field: &str) -> String {
+    let ratios = round_ratios(lines, key, peer, scenario, field);
+    let low = ratios.iter().copied().reduce(f64::min);
+    let high = ratios.iter().copied().reduce(f64::max);
+    match (low, high) {
+        (Some(low), Some(high)) => format!("rounds {low:.2}-{high:.2}x"),
+        _ => "no rounds".to_owned(),
+    }
 }
 
 /// [`paired_field`] of the scenario's throughput.
@@ -209,17 +224,20 @@ fn targets(lines: &[Line]) -> String {
     };
     let run = scenarios_run(lines);
     // Scenarios where both clients ran the library's own code path.
-    let comparable = |peer: &str| -> Vec<(&str, f64)> {
+    let comparable = |peer: &'static str| -> Vec<(&str, &str, f64)> {
         run.iter()
             .filter(|(s, _)| !manual(lines, "aioduct", s) && !manual(lines, peer, s))
-            .filter_map(|(s, _)| paired(lines, "aioduct", peer, s).map(|r| (*s, r)))
+            .filter_map(|(s, _)| paired(lines, "aioduct", peer, s).map(|r| (*s, peer, r)))
             .collect()
     };
-    let below = |ratios: &[(&str, f64)], floor: f64| -> (Option<bool>, String) {
+    let below = |ratios: &[(&str, &str, f64)], floor: f64| -> (Option<bool>, String) {
         let misses: Vec<String> = ratios
             .iter()
-            .filter(|(_, r)| *r < floor)
-            .map(|(s, r)| format!("{s} {r:.2}x"))
+            .filter(|(_, _, r)| *r < floor)
+            .map(|(s, peer, r)| {
+                let spread = spread(lines, "aioduct", peer, s, throughput_field(s));
+                format!("{s} {r:.2}x ({spread})")
+            })
             .collect();
         let met = (!ratios.is_empty()).then_some(misses.is_empty());
         (
@@ -261,7 +279,8 @@ fn targets(lines: &[Line]) -> String {
                 let theirs = median(lines, peer, s, field)?;
                 if paired {
                     let r = paired_field(lines, "aioduct", peer, s, field)?;
-                    (r > 1.0).then(|| format!("{s} {r:.2}x ({ours:.0} vs {theirs:.0})"))
+                    let spread = spread(lines, "aioduct", peer, s, field);
+                    (r > 1.0).then(|| format!("{s} {r:.2}x ({ours:.0} vs {theirs:.0}; {spread})"))
                 } else {
                     (ours > theirs).then(|| format!("{s} {ours:.0} vs {theirs:.0}"))
                 }
@@ -454,6 +473,14 @@ mod tests {
         let best = paired_best(&noisy, "aioduct", &["hyper-util", "reqwest"], "h1_seq").unwrap();
         assert!((best - 100.0 / 95.0).abs() < 1e-9, "{best}");
         assert_eq!(paired(&lines, "aioduct", "nobody", "h1_seq"), None);
+        assert_eq!(
+            spread(&noisy, "aioduct", "hyper-util", "h1_seq", "rps"),
+            "rounds 0.77-1.11x"
+        );
+        assert_eq!(
+            spread(&lines, "aioduct", "nobody", "h1_seq", "rps"),
+            "no rounds"
+        );
         assert_eq!(median_of(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
         assert_eq!(median_of(Vec::new()), None);
     }
