@@ -1,7 +1,7 @@
 //! The connected TCP stream.
 
 use std::{
-    io::{self, IoSlice, IoSliceMut},
+    io::{self, IoSlice, IoSliceMut, Read},
     net::{Shutdown, SocketAddr, TcpStream},
     pin::Pin,
     task::{Context, Poll, ready},
@@ -12,18 +12,51 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 /// A connected TCP stream on async-io's reactor, readable and writable through [`futures_io`].
 ///
-/// It is a thin wrapper around [`Async<TcpStream>`] that differs in one way: closing it
-/// ([`AsyncWrite::poll_close`]) shuts down the write half, sending FIN, as closing a stream does on
-/// every other aioduct runtime. `Async<TcpStream>` only flushes on close.
+/// It is a thin wrapper around [`Async<TcpStream>`] that differs in two ways:
+///
+/// - Closing it ([`AsyncWrite::poll_close`]) shuts down the write half, sending FIN, as closing a
+///   stream does on every other aioduct runtime. `Async<TcpStream>` only flushes on close.
+/// - After a read that did not fill the buffer, the socket is taken to be empty: the next read
+///   waits for readiness before asking the kernel, as tokio's streams do. async-io asks first,
+///   and hyper polls a connection's read side several times per exchange, so on HTTP/1.1 each
+///   request cost five `recvfrom` calls that failed with `WouldBlock`.
 #[derive(Debug)]
 pub struct SmolStream {
     inner: Async<TcpStream>,
+    /// The last read returned less than asked for: wait for readiness before the next one.
+    drained: bool,
 }
 
 impl SmolStream {
     /// Wraps a connected async-io stream.
     pub fn new(inner: Async<TcpStream>) -> Self {
-        SmolStream { inner }
+        SmolStream {
+            inner,
+            drained: false,
+        }
+    }
+
+    /// Reads with `read`, which asks for `len` bytes, without blocking: on `WouldBlock`, or when
+    /// the last read left the socket empty, it waits for the reactor to report readiness first.
+    fn poll_read_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut read: impl FnMut(&TcpStream) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            if self.drained {
+                ready!(self.inner.poll_readable(cx))?;
+            }
+            match read(self.inner.get_ref()) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.drained = true,
+                Ok(n) => {
+                    self.drained = n > 0 && n < len;
+                    return Poll::Ready(Ok(n));
+                }
+                Err(err) => return Poll::Ready(Err(err)),
+            }
+        }
     }
 
     /// The remote address.
@@ -53,7 +86,8 @@ impl AsyncRead for SmolStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let len = buf.len();
+        self.poll_read_with(cx, len, |mut stream| stream.read(buf))
     }
 
     fn poll_read_vectored(
@@ -61,7 +95,8 @@ impl AsyncRead for SmolStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_read_vectored(cx, bufs)
+        let len = bufs.iter().map(|buf| buf.len()).sum();
+        self.poll_read_with(cx, len, |mut stream| stream.read_vectored(bufs))
     }
 }
 
@@ -72,18 +107,12 @@ unsafe impl aioduct_core::io::ReadUninit for SmolStream {
     }
 
     fn poll_read_uninit(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        // async-io's own read loop: try, and wait for readiness only on `WouldBlock`.
-        loop {
-            match socket2::SockRef::from(self.inner.get_ref()).recv(buf) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
-            }
-            ready!(self.inner.poll_readable(cx))?;
-        }
+        let len = buf.len();
+        self.poll_read_with(cx, len, |stream| socket2::SockRef::from(stream).recv(buf))
     }
 }
 

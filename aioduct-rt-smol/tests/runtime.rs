@@ -3,6 +3,7 @@
 use std::{
     io,
     net::{TcpListener, ToSocketAddrs},
+    pin::Pin,
     sync::mpsc,
     time::{Duration, Instant},
 };
@@ -116,6 +117,57 @@ fn close_shuts_down_the_write_half() {
         assert_eq!(received, b"request");
         assert_eq!(reply, b"bye");
     });
+}
+
+/// After a read that did not fill its buffer the stream waits for readiness before reading
+/// again: bytes that arrived in the meantime, bytes that arrive later and the end of the stream
+/// must all still be read, by both read paths.
+#[test]
+fn reads_after_a_short_read_miss_nothing() {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (read_first, first_read) = mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        use std::io::Write;
+        let (mut sock, _) = listener.accept().unwrap();
+        sock.write_all(b"abc").unwrap();
+        first_read.recv().unwrap();
+        // In the client's socket before its next read.
+        sock.write_all(b"def").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        // Only after the client is waiting for readiness.
+        sock.write_all(b"ghi").unwrap();
+    });
+    block_on(async {
+        let mut stream = SmolRuntime::connect(addr, &TcpOptions::default())
+            .await
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = stream.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"abc");
+        read_first.send(()).unwrap();
+        async_io::Timer::after(Duration::from_millis(30)).await;
+        let n = stream.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"def");
+        let mut uninit = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+        let n = std::future::poll_fn(|cx| {
+            aioduct_core::io::ReadUninit::poll_read_uninit(Pin::new(&mut stream), cx, &mut uninit)
+        })
+        .await
+        .unwrap();
+        let read: Vec<u8> = uninit[..n]
+            .iter()
+            // SAFETY: the first `n` bytes were written by the read.
+            .map(|byte| unsafe { byte.assume_init() })
+            .collect();
+        assert_eq!(read, b"ghi");
+        assert_eq!(
+            stream.read(&mut buf).await.unwrap(),
+            0,
+            "the end of the stream"
+        );
+    });
+    server.join().unwrap();
 }
 
 #[test]
