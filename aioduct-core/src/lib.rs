@@ -96,7 +96,8 @@ pub fn clone_head<B>(req: &http::Request<B>) -> http::request::Parts {
     // Not `HeaderMap::clone`, which sizes the copy to fit exactly: a copy is about to be sent,
     // and the `Host` (or `Cookie`, `Referer`) added to it would then cost a reallocation.
     let headers = req.headers();
-    head.headers.reserve(headers.len() + SPARE_HEADERS);
+    // A map near `HeaderMap`'s limit has no room to spare; it is copied as it is.
+    let _ = head.headers.try_reserve(headers.len() + SPARE_HEADERS);
     for (name, value) in headers {
         head.headers.append(name, value.clone());
     }
@@ -133,5 +134,24 @@ mod tests {
         assert_eq!(head.headers[ACCEPT], "text/html");
         assert_eq!(head.headers.len(), 3);
         assert_eq!(head.extensions.get::<u32>(), Some(&7));
+    }
+
+    #[test]
+    fn a_head_with_as_many_headers_as_a_map_holds_is_copied_whole() {
+        let mut req: Request = http::Request::new(Body::empty());
+        let mut n = 0;
+        while req
+            .headers_mut()
+            .try_append(
+                http::HeaderName::from_bytes(format!("x-{n}").as_bytes()).unwrap(),
+                http::HeaderValue::from_static("v"),
+            )
+            .is_ok()
+        {
+            n += 1;
+        }
+        let head = clone_head(&req);
+        assert_eq!(head.headers.len(), n);
+        assert_eq!(head.headers[format!("x-{}", n - 1).as_str()], "v");
     }
 }

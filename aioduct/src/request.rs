@@ -64,7 +64,9 @@ impl<R: HttpRuntime> RequestBuilder<R> {
         self.map(|req| {
             let name = name.try_into().map_err(builder_error)?;
             let value = value.try_into().map_err(builder_error)?;
-            req.headers_mut().append(name, value);
+            req.headers_mut()
+                .try_append(name, value)
+                .map_err(builder_error)?;
             Ok(())
         })
     }
@@ -80,7 +82,9 @@ impl<R: HttpRuntime> RequestBuilder<R> {
                     current = Some(name);
                 }
                 if let Some(name) = &current {
-                    req.headers_mut().append(name.clone(), value);
+                    req.headers_mut()
+                        .try_append(name.clone(), value)
+                        .map_err(builder_error)?;
                 }
             }
             Ok(())

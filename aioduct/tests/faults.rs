@@ -138,6 +138,40 @@ async fn invalid_headers_are_rejected_before_anything_is_sent<R: HttpRuntime>() 
     assert_eq!(server.accepted(), 0, "nothing may reach the server");
 }
 
+async fn too_many_headers_are_a_builder_error_not_a_panic<R: HttpRuntime>() {
+    let server = Server::http1(|_req| async { text(200, "should not be reached") });
+    let client = Client::<R>::new();
+    // As many as a `HeaderMap` holds, added where the client would then add its own.
+    let mut full = http::HeaderMap::new();
+    let mut n = 0;
+    while full
+        .try_append(
+            http::HeaderName::from_bytes(format!("x-{n}").as_bytes()).unwrap(),
+            http::HeaderValue::from_static("v"),
+        )
+        .is_ok()
+    {
+        n += 1;
+    }
+    let err = client
+        .get(server.url("/"))
+        .unwrap()
+        .headers(full)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_builder(), "{err:?}");
+    assert!(err.to_string().contains("at most 10000"), "{err}");
+    // One more than the map holds, one by one.
+    let mut request = client.get(server.url("/")).unwrap();
+    for i in 0..=n {
+        request = request.header(format!("x-{i}"), "v");
+    }
+    let err = request.send().await.unwrap_err();
+    assert!(err.is_builder(), "{err:?}");
+    assert_eq!(server.accepted(), 0, "nothing may reach the server");
+}
+
 async fn invalid_urls_are_builder_errors<R: HttpRuntime>() {
     let client = Client::<R>::new();
     for url in [
@@ -216,6 +250,7 @@ runtime_tests!(
     refused_connection_is_a_connect_error,
     failing_resolver_is_a_dns_error,
     invalid_headers_are_rejected_before_anything_is_sent,
+    too_many_headers_are_a_builder_error_not_a_panic,
     invalid_urls_are_builder_errors,
     error_without_url_drops_secrets,
 );

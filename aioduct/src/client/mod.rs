@@ -168,7 +168,11 @@ impl<R: HttpRuntime> Client<R> {
         async move {
             let this = &client;
             let inner = &*this.inner;
-            let mut request = with_defaults(request?, &inner.default_headers);
+            let request = request?;
+            if request.headers().len() > MAX_REQUEST_HEADERS {
+                return Err(too_many_headers(&request));
+            }
+            let mut request = with_defaults(request, &inner.default_headers);
             let limit = options.timeout.or(inner.timeout);
             options.deadline = limit.map(|limit| R::now() + limit);
             match &inner.chain {
@@ -413,6 +417,19 @@ mod no_codings {
             next.run(request)
         }
     }
+}
+
+/// The most headers a request may carry: far more than any server accepts (hyper's default is
+/// 100), and far enough below `HeaderMap`'s limit that the headers the client adds (defaults,
+/// `Host`, cookies, credentials) always fit.
+const MAX_REQUEST_HEADERS: usize = 10_000;
+
+fn too_many_headers(request: &http::Request<Body>) -> Error {
+    let message = format!(
+        "the request has {} headers; at most {MAX_REQUEST_HEADERS} are sent",
+        request.headers().len()
+    );
+    Error::msg(ErrorKind::Builder, message).with_url(request.uri().clone())
 }
 
 /// The error of a request that outlived its deadline.
