@@ -13,7 +13,7 @@ use http::{
 };
 use serde::Serialize;
 
-use crate::{Client, HttpRuntime, Response};
+use crate::{Client, HttpRuntime, Response, client::check_header_count};
 
 /// A request being built; [`send`](RequestBuilder::send) it when ready.
 ///
@@ -64,10 +64,8 @@ impl<R: HttpRuntime> RequestBuilder<R> {
         self.map(|req| {
             let name = name.try_into().map_err(builder_error)?;
             let value = value.try_into().map_err(builder_error)?;
-            req.headers_mut()
-                .try_append(name, value)
-                .map_err(builder_error)?;
-            Ok(())
+            req.headers_mut().append(name, value);
+            check_header_count(req)
         })
     }
 
@@ -82,9 +80,8 @@ impl<R: HttpRuntime> RequestBuilder<R> {
                     current = Some(name);
                 }
                 if let Some(name) = &current {
-                    req.headers_mut()
-                        .try_append(name.clone(), value)
-                        .map_err(builder_error)?;
+                    req.headers_mut().append(name.clone(), value);
+                    check_header_count(req)?;
                 }
             }
             Ok(())

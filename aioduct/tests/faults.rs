@@ -138,36 +138,47 @@ async fn invalid_headers_are_rejected_before_anything_is_sent<R: HttpRuntime>() 
     assert_eq!(server.accepted(), 0, "nothing may reach the server");
 }
 
-async fn too_many_headers_are_a_builder_error_not_a_panic<R: HttpRuntime>() {
-    let server = Server::http1(|_req| async { text(200, "should not be reached") });
-    let client = Client::<R>::new();
-    // As many as a `HeaderMap` holds, added where the client would then add its own.
+/// As many headers as a `HeaderMap` holds: one more would panic in `HeaderMap::append`.
+fn full_header_map() -> http::HeaderMap {
     let mut full = http::HeaderMap::new();
-    let mut n = 0;
     while full
         .try_append(
-            http::HeaderName::from_bytes(format!("x-{n}").as_bytes()).unwrap(),
+            http::HeaderName::from_bytes(format!("x-{}", full.len()).as_bytes()).unwrap(),
             http::HeaderValue::from_static("v"),
         )
         .is_ok()
-    {
-        n += 1;
-    }
+    {}
+    full
+}
+
+async fn too_many_headers_are_a_builder_error_not_a_panic<R: HttpRuntime>() {
+    let server = Server::http1(|_req| async { text(200, "should not be reached") });
+    let client = Client::<R>::new();
+    // A full map, where the client would then add its own headers.
     let err = client
         .get(server.url("/"))
         .unwrap()
-        .headers(full)
+        .headers(full_header_map())
+        .bearer_auth("token")
         .send()
         .await
         .unwrap_err();
     assert!(err.is_builder(), "{err:?}");
     assert!(err.to_string().contains("at most 10000"), "{err}");
-    // One more than the map holds, one by one.
+    // One more than a map holds, one by one.
     let mut request = client.get(server.url("/")).unwrap();
-    for i in 0..=n {
+    for i in 0..=full_header_map().len() {
         request = request.header(format!("x-{i}"), "v");
     }
     let err = request.send().await.unwrap_err();
+    assert!(err.is_builder(), "{err:?}");
+    // A request built elsewhere, whose URL credentials become one more header.
+    let mut built = http::Request::new(aioduct::Body::empty());
+    *built.uri_mut() = format!("http://user:pw@{}/", server.addr())
+        .parse()
+        .unwrap();
+    *built.headers_mut() = full_header_map();
+    let err = client.execute(built).await.unwrap_err();
     assert!(err.is_builder(), "{err:?}");
     assert_eq!(server.accepted(), 0, "nothing may reach the server");
 }

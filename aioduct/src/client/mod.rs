@@ -142,6 +142,7 @@ impl<R: HttpRuntime> Client<R> {
 
     /// Sends a request built elsewhere. Its URL passes the same checks as [`Client::request`].
     pub async fn execute(&self, request: http::Request<Body>) -> Result<Response, Error> {
+        check_header_count(&request)?;
         let (mut parts, body) = request.into_parts();
         let checked = url::check(parts.uri)?;
         parts.uri = checked.uri;
@@ -169,9 +170,7 @@ impl<R: HttpRuntime> Client<R> {
             let this = &client;
             let inner = &*this.inner;
             let request = request?;
-            if request.headers().len() > MAX_REQUEST_HEADERS {
-                return Err(too_many_headers(&request));
-            }
+            check_header_count(&request)?;
             let mut request = with_defaults(request, &inner.default_headers);
             let limit = options.timeout.or(inner.timeout);
             options.deadline = limit.map(|limit| R::now() + limit);
@@ -424,12 +423,17 @@ mod no_codings {
 /// `Host`, cookies, credentials) always fit.
 const MAX_REQUEST_HEADERS: usize = 10_000;
 
-fn too_many_headers(request: &http::Request<Body>) -> Error {
-    let message = format!(
-        "the request has {} headers; at most {MAX_REQUEST_HEADERS} are sent",
-        request.headers().len()
-    );
-    Error::msg(ErrorKind::Builder, message).with_url(request.uri().clone())
+/// Refuses a request with more than [`MAX_REQUEST_HEADERS`] headers. Checked where headers are
+/// added in bulk (the builder) or a request enters the client, so that no later insert can
+/// reach `HeaderMap`'s limit, where it would panic.
+pub(crate) fn check_header_count(request: &http::Request<Body>) -> Result<(), Error> {
+    let count = request.headers().len();
+    if count <= MAX_REQUEST_HEADERS {
+        return Ok(());
+    }
+    let message =
+        format!("the request has {count} headers; at most {MAX_REQUEST_HEADERS} are sent");
+    Err(Error::msg(ErrorKind::Builder, message).with_url(request.uri().clone()))
 }
 
 /// The error of a request that outlived its deadline.
