@@ -65,7 +65,7 @@ impl<R: HttpRuntime> RequestBuilder<R> {
             let name = name.try_into().map_err(builder_error)?;
             let value = value.try_into().map_err(builder_error)?;
             req.headers_mut().append(name, value);
-            check_header_count(req)
+            check_header_count(req, 0)
         })
     }
 
@@ -81,7 +81,7 @@ impl<R: HttpRuntime> RequestBuilder<R> {
                 }
                 if let Some(name) = &current {
                     req.headers_mut().append(name.clone(), value);
-                    check_header_count(req)?;
+                    check_header_count(req, 0)?;
                 }
             }
             Ok(())

@@ -180,6 +180,24 @@ async fn too_many_headers_are_a_builder_error_not_a_panic<R: HttpRuntime>() {
     *built.headers_mut() = full_header_map();
     let err = client.execute(built).await.unwrap_err();
     assert!(err.is_builder(), "{err:?}");
+    // Default headers count too: a client with a full map of them, a request with no header
+    // of its own and one with one.
+    let client = Client::<R>::builder()
+        .default_headers(full_header_map())
+        .build();
+    let err = client
+        .get(server.url("/"))
+        .unwrap()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_builder(), "{err:?}");
+    assert!(
+        err.to_string().contains("with the client's defaults"),
+        "{err}"
+    );
+    let request = client.get(server.url("/")).unwrap().header("y", "v");
+    assert!(request.send().await.unwrap_err().is_builder());
     assert_eq!(server.accepted(), 0, "nothing may reach the server");
 }
 

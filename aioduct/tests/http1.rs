@@ -244,6 +244,8 @@ async fn headers_defaults_and_user_agent<R: HttpRuntime>() {
         .await
         .unwrap();
     assert!(body.contains("x-test=per-request"), "{body}");
+    assert!(!body.contains("from-default"), "{body}");
+    assert!(body.contains("ua=custom/9"), "{body}");
 }
 
 async fn content_length_and_error_for_status<R: HttpRuntime>() {

@@ -219,9 +219,19 @@ impl<R: HttpRuntime> ClientBuilder<R> {
     }
 
     /// Headers sent with every request, unless the request sets them itself.
+    ///
+    /// A request carries at most 10,000 headers, its own and these together: with more, each
+    /// request of the client fails with a builder error.
     pub fn default_headers(mut self, headers: HeaderMap) -> Self {
         for (name, value) in headers.iter() {
-            self.default_headers.insert(name, value.clone());
+            // A map full with these is far past the limit that fails every request anyway.
+            if self
+                .default_headers
+                .try_insert(name, value.clone())
+                .is_err()
+            {
+                break;
+            }
         }
         self
     }

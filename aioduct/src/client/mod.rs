@@ -142,7 +142,7 @@ impl<R: HttpRuntime> Client<R> {
 
     /// Sends a request built elsewhere. Its URL passes the same checks as [`Client::request`].
     pub async fn execute(&self, request: http::Request<Body>) -> Result<Response, Error> {
-        check_header_count(&request)?;
+        check_header_count(&request, 0)?;
         let (mut parts, body) = request.into_parts();
         let checked = url::check(parts.uri)?;
         parts.uri = checked.uri;
@@ -169,9 +169,7 @@ impl<R: HttpRuntime> Client<R> {
         async move {
             let this = &client;
             let inner = &*this.inner;
-            let request = request?;
-            check_header_count(&request)?;
-            let mut request = with_defaults(request, &inner.default_headers);
+            let mut request = with_defaults(request?, &inner.default_headers)?;
             let limit = options.timeout.or(inner.timeout);
             options.deadline = limit.map(|limit| R::now() + limit);
             match &inner.chain {
@@ -303,14 +301,31 @@ impl<R: HttpRuntime> Client<R> {
 
 /// `request` with the client's default headers it does not set itself.
 ///
-/// By value: a request borrowed in the request future would keep a slot there after it moved on.
-fn with_defaults(mut request: http::Request<Body>, defaults: &HeaderMap) -> http::Request<Body> {
-    for (name, value) in defaults {
-        if !request.headers().contains_key(name) {
-            request.headers_mut().insert(name, value.clone());
+/// Refused when the request and the defaults together have more than [`MAX_REQUEST_HEADERS`]
+/// headers, counted before any default is found set, so that none of the inserts here or later
+/// can reach `HeaderMap`'s limit. By value: a request borrowed in the request future would keep
+/// a slot there after it moved on.
+fn with_defaults(
+    mut request: http::Request<Body>,
+    defaults: &HeaderMap,
+) -> Result<http::Request<Body>, Error> {
+    check_header_count(&request, defaults.len())?;
+    let headers = request.headers_mut();
+    if headers.is_empty() {
+        // Most requests set no header of their own: nothing to look up, and room for the
+        // defaults and the two or three headers the built-ins add (`Accept-Encoding`, `Host`).
+        let _ = headers.try_reserve(defaults.len() + 3);
+        for (name, value) in defaults {
+            headers.append(name, value.clone());
+        }
+    } else {
+        for (name, value) in defaults {
+            if !headers.contains_key(name) {
+                headers.insert(name, value.clone());
+            }
         }
     }
-    request
+    Ok(request)
 }
 
 /// The timer of runtime `R`, for middleware.
@@ -423,16 +438,21 @@ mod no_codings {
 /// `Host`, cookies, credentials) always fit.
 const MAX_REQUEST_HEADERS: usize = 10_000;
 
-/// Refuses a request with more than [`MAX_REQUEST_HEADERS`] headers. Checked where headers are
-/// added in bulk (the builder) or a request enters the client, so that no later insert can
-/// reach `HeaderMap`'s limit, where it would panic.
-pub(crate) fn check_header_count(request: &http::Request<Body>) -> Result<(), Error> {
-    let count = request.headers().len();
+/// Refuses a request with more than [`MAX_REQUEST_HEADERS`] headers, counting `more` about to be
+/// added. Checked where headers are added in bulk (the builder) or a request enters the client,
+/// so that no later insert can reach `HeaderMap`'s limit, where it would panic.
+pub(crate) fn check_header_count(request: &http::Request<Body>, more: usize) -> Result<(), Error> {
+    let count = request.headers().len() + more;
     if count <= MAX_REQUEST_HEADERS {
         return Ok(());
     }
+    let with = if more > 0 {
+        " with the client's defaults"
+    } else {
+        ""
+    };
     let message =
-        format!("the request has {count} headers; at most {MAX_REQUEST_HEADERS} are sent");
+        format!("the request has {count} headers{with}; at most {MAX_REQUEST_HEADERS} are sent");
     Err(Error::msg(ErrorKind::Builder, message).with_url(request.uri().clone()))
 }
 
