@@ -29,6 +29,33 @@ async fn get_reads_status_headers_and_text<R: HttpRuntime>() {
     assert!(body.contains("accept=*/*"), "{body}");
 }
 
+async fn host_is_sent_on_every_request_of_a_connection<R: HttpRuntime>() {
+    let server = echo_server();
+    let client = Client::<R>::new();
+    let host_seen = |body: String| {
+        let line = body.lines().find(|l| l.starts_with("host=")).unwrap_or("");
+        line.trim_start_matches("host=").to_owned()
+    };
+    let mut hosts = Vec::new();
+    for own_host in [None, None, Some("other.test"), None] {
+        let mut request = client.get(server.url("/h")).unwrap();
+        if let Some(host) = own_host {
+            request = request.header("host", host);
+        }
+        hosts.push(host_seen(
+            request.send().await.unwrap().text().await.unwrap(),
+        ));
+    }
+    let addr = server.addr().to_string();
+    assert_eq!(hosts, [&addr, &addr, "other.test", &addr]);
+    // The same server by another name: another connection, with its own Host.
+    let port = server.addr().port();
+    let url = format!("http://localhost:{port}/h");
+    let body = client.get(&url).unwrap().send().await.unwrap().text().await;
+    assert_eq!(host_seen(body.unwrap()), format!("localhost:{port}"));
+    assert_eq!(server.accepted(), 2, "one connection per authority");
+}
+
 async fn every_method_reaches_the_server<R: HttpRuntime>() {
     let server = echo_server();
     let client = Client::<R>::new();
@@ -387,6 +414,7 @@ async fn into_http_keeps_head_and_body<R: HttpRuntime>() {
 }
 
 runtime_tests!(
+    host_is_sent_on_every_request_of_a_connection,
     get_reads_status_headers_and_text,
     every_method_reaches_the_server,
     query_is_percent_encoded_and_appended,

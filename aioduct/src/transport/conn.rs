@@ -7,7 +7,8 @@ use std::{
 
 use aioduct_core::Body;
 use http::{
-    Uri, Version,
+    HeaderValue, Uri, Version,
+    header::InvalidHeaderValue,
     uri::{Authority, Scheme},
 };
 use hyper::client::conn::{TrySendError, http1, http2};
@@ -87,6 +88,10 @@ pub(crate) struct PoolConn {
     sender: Sender,
     pub(crate) remote_addr: Option<SocketAddr>,
     shareable: bool,
+    /// The `Host` of the last HTTP/1.1 request sent here: the next one to the same authority
+    /// shares its bytes instead of copying them into a new value. Boxed: a connection moves in
+    /// and out of the pool on every request, and a pointer keeps it small.
+    host: Option<Box<HeaderValue>>,
 }
 
 enum Sender {
@@ -100,6 +105,7 @@ impl PoolConn {
             sender: Sender::H1(sender),
             remote_addr,
             shareable: false,
+            host: None,
         }
     }
 
@@ -113,6 +119,7 @@ impl PoolConn {
             sender: Sender::H2(sender),
             remote_addr,
             shareable,
+            host: None,
         }
     }
 
@@ -121,6 +128,22 @@ impl PoolConn {
             Sender::H1(_) => Version::HTTP_11,
             Sender::H2(_) => Version::HTTP_2,
         }
+    }
+
+    /// The `Host` value for `authority`: the last one sent on this connection when it is the
+    /// same, otherwise a new one, kept for the next request.
+    pub(crate) fn host(
+        &mut self,
+        authority: &Authority,
+    ) -> Result<HeaderValue, InvalidHeaderValue> {
+        if let Some(host) = &self.host
+            && host.as_bytes() == authority.as_str().as_bytes()
+        {
+            return Ok(HeaderValue::clone(host));
+        }
+        let host = HeaderValue::from_str(authority.as_str())?;
+        self.host = Some(Box::new(host.clone()));
+        Ok(host)
     }
 
     /// Waits until the connection can take a request (an HTTP/1.1 connection is busy until the
@@ -158,6 +181,7 @@ impl aioduct_pool::Connection for PoolConn {
                 sender: Sender::H2(tx.clone()),
                 remote_addr: self.remote_addr,
                 shareable: true,
+                host: None,
             }),
             _ => None,
         }

@@ -209,7 +209,7 @@ impl<R: HttpRuntime> Transport<R> {
                     .then(|| body.try_clone())
                     .flatten();
                 let mut sent = http::Request::from_parts(clone_head(req), body);
-                set_request_form(&mut sent, &uri, lease.version(), forward_auth.as_ref())?;
+                set_request_form(&mut sent, &uri, &mut lease, forward_auth.as_ref())?;
                 let remote_addr = lease.remote_addr;
                 match lease.send(sent).await {
                     Ok(response) => {
@@ -303,9 +303,10 @@ impl<R: HttpRuntime> Transport<R> {
 fn set_request_form(
     req: &mut http::Request<Body>,
     uri: &Uri,
-    version: Version,
+    conn: &mut PoolConn,
     forward: Option<&Option<HeaderValue>>,
 ) -> Result<(), Error> {
+    let version = conn.version();
     match forward {
         Some(Some(auth)) => {
             req.headers_mut().insert(PROXY_AUTHORIZATION, auth.clone());
@@ -325,7 +326,8 @@ fn set_request_form(
     if !req.headers().contains_key(HOST)
         && let Some(authority) = uri.authority()
     {
-        let host = HeaderValue::from_str(authority.as_str())
+        let host = conn
+            .host(authority)
             .map_err(|e| Error::new(ErrorKind::Builder, Some(e)))?;
         req.headers_mut().insert(HOST, host);
     }
