@@ -89,6 +89,35 @@ pub fn try_clone_request(req: &Request) -> Option<Request> {
 /// assert_eq!(head.headers["x-id"], "7");
 /// ```
 pub fn clone_head<B>(req: &http::Request<B>) -> http::request::Parts {
+    clone_head_adding(req, &http::HeaderMap::new())
+}
+
+/// A copy of the head of `req`, as [`clone_head`] makes, with the headers of `additions` that
+/// `req` does not set itself appended: a client's default headers, added to the copy it sends
+/// rather than to the request it keeps. Additions that would not fit in a `HeaderMap` are
+/// left out.
+///
+/// ```
+/// use aioduct_core::{Body, Request, clone_head_adding};
+/// use http::{HeaderMap, HeaderValue, header};
+///
+/// let mut defaults = HeaderMap::new();
+/// defaults.insert(header::USER_AGENT, HeaderValue::from_static("default/1"));
+/// defaults.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+/// let req: Request = http::Request::get("http://example.test/")
+///     .header(header::ACCEPT, "text/html")
+///     .body(Body::empty())
+///     .unwrap();
+/// let head = clone_head_adding(&req, &defaults);
+/// assert_eq!(head.headers[header::USER_AGENT], "default/1");
+/// assert_eq!(head.headers[header::ACCEPT], "text/html");
+/// assert_eq!(head.headers.len(), 2);
+/// assert_eq!(req.headers().len(), 1);
+/// ```
+pub fn clone_head_adding<B>(
+    req: &http::Request<B>,
+    additions: &http::HeaderMap,
+) -> http::request::Parts {
     let mut head = http::Request::new(()).into_parts().0;
     head.method = req.method().clone();
     head.uri = req.uri().clone();
@@ -97,9 +126,19 @@ pub fn clone_head<B>(req: &http::Request<B>) -> http::request::Parts {
     // and the `Host` (or `Cookie`, `Referer`) added to it would then cost a reallocation.
     let headers = req.headers();
     // A map near `HeaderMap`'s limit has no room to spare; it is copied as it is.
-    let _ = head.headers.try_reserve(headers.len() + SPARE_HEADERS);
+    let _ = head
+        .headers
+        .try_reserve(headers.len() + additions.len() + SPARE_HEADERS);
     for (name, value) in headers {
         head.headers.append(name, value.clone());
+    }
+    for (name, value) in additions {
+        // A request without headers of its own (the usual one) has nothing to look up.
+        if (headers.is_empty() || !headers.contains_key(name))
+            && head.headers.try_append(name, value.clone()).is_err()
+        {
+            break;
+        }
     }
     head.extensions = req.extensions().clone();
     head
@@ -137,6 +176,34 @@ mod tests {
     }
 
     #[test]
+    fn additions_fill_in_what_the_request_does_not_set() {
+        let mut additions = http::HeaderMap::new();
+        additions.insert(ACCEPT, http::HeaderValue::from_static("*/*"));
+        additions.append("x-multi", http::HeaderValue::from_static("a"));
+        additions.append("x-multi", http::HeaderValue::from_static("b"));
+        let bare: Request = http::Request::new(Body::empty());
+        let head = clone_head_adding(&bare, &additions);
+        assert_eq!(
+            head.headers, additions,
+            "a bare request takes every addition"
+        );
+        assert!(
+            bare.headers().is_empty(),
+            "the request itself is left as it was"
+        );
+
+        let own: Request = http::Request::get("http://example.test/")
+            .header(ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap();
+        let head = clone_head_adding(&own, &additions);
+        let accept: Vec<_> = head.headers.get_all(ACCEPT).iter().collect();
+        assert_eq!(accept, ["text/html"], "the request's own value wins, alone");
+        let multi: Vec<_> = head.headers.get_all("x-multi").iter().collect();
+        assert_eq!(multi, ["a", "b"]);
+    }
+
+    #[test]
     fn a_head_with_as_many_headers_as_a_map_holds_is_copied_whole() {
         let mut req: Request = http::Request::new(Body::empty());
         let mut n = 0;
@@ -153,5 +220,10 @@ mod tests {
         let head = clone_head(&req);
         assert_eq!(head.headers.len(), n);
         assert_eq!(head.headers[format!("x-{}", n - 1).as_str()], "v");
+        // Additions that no longer fit are left out, not a panic.
+        let mut additions = http::HeaderMap::new();
+        additions.insert(ACCEPT, http::HeaderValue::from_static("*/*"));
+        let head = clone_head_adding(&req, &additions);
+        assert_eq!(head.headers.len(), n);
     }
 }

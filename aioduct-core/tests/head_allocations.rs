@@ -6,7 +6,7 @@ use std::{
     cell::Cell,
 };
 
-use aioduct_core::{Body, Request, clone_head};
+use aioduct_core::{Body, Request, clone_head, clone_head_adding};
 use http::{HeaderValue, header};
 
 /// The system allocator, counting the allocations and reallocations of each thread.
@@ -71,4 +71,22 @@ fn host_and_referer_fit_in_a_copied_head() {
         "adding two headers to the copy reallocated its map"
     );
     assert_eq!(head.headers.len(), 5);
+}
+
+#[test]
+fn defaults_and_host_fit_in_the_copy_of_a_bare_request() {
+    let req: Request = http::Request::get("http://example.test/")
+        .body(Body::empty())
+        .unwrap();
+    let mut defaults = http::HeaderMap::new();
+    defaults.insert(header::USER_AGENT, HeaderValue::from_static("test/1"));
+    defaults.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+    defaults.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+    let mut head = clone_head_adding(&req, &defaults);
+    let host = HeaderValue::from_static("example.test");
+    let added = allocations_in(|| {
+        head.headers.insert(header::HOST, host);
+    });
+    assert_eq!(added, 0, "adding Host to the copy reallocated its map");
+    assert_eq!(head.headers.len(), 4);
 }

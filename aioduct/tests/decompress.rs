@@ -199,6 +199,15 @@ async fn callers_accept_encoding_honoured<R: HttpRuntime>() {
         body.len().to_string().as_str()
     );
     assert_eq!(resp.bytes().await.unwrap(), body);
+
+    // The same from the client's default headers.
+    let mut defaults = http::HeaderMap::new();
+    defaults.insert(ACCEPT_ENCODING, "gzip;q=0.5".parse().unwrap());
+    let client = Client::<R>::builder().default_headers(defaults).build();
+    let resp = client.get(server.url("/")).unwrap().send().await.unwrap();
+    assert_eq!(seen.lock().unwrap().as_deref(), Some("gzip;q=0.5"));
+    assert_eq!(resp.headers()[CONTENT_ENCODING], "gzip");
+    assert_eq!(resp.bytes().await.unwrap(), body);
 }
 
 async fn codings_switched_off_are_not_asked_for_nor_decoded<R: HttpRuntime>() {

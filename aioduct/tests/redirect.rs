@@ -143,6 +143,76 @@ fn assert_no_credentials(seen: &[Seen]) {
     }
 }
 
+/// The values of `name` a server saw on each request, in order.
+fn values_seen(seen: &[Seen], name: &str) -> Vec<Vec<String>> {
+    let values = |request: &Seen| {
+        let all = request.headers.get_all(name).iter();
+        all.map(|v| v.to_str().unwrap().to_owned()).collect()
+    };
+    seen.iter().map(values).collect()
+}
+
+async fn default_headers_reach_every_hop_but_credentials_stay_behind<R: HttpRuntime>() {
+    let log = Log::default();
+    let server = server(&log);
+    let port = server.addr().port();
+    let start = server.url(&via(302, &format!("http://localhost:{port}/landed")));
+    let mut plain = HeaderMap::new();
+    plain.insert("x-custom", "one".parse().unwrap());
+    let client = Client::<R>::builder()
+        .no_proxy()
+        .default_headers(plain)
+        .build();
+    let resp = client.get(&start).unwrap().send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let seen = std::mem::take(&mut *log.lock().unwrap());
+    assert_eq!(seen.len(), 2);
+    assert_eq!(values_seen(&seen, "x-custom"), [["one"], ["one"]]);
+    for name in ["user-agent", "accept"] {
+        assert!(
+            values_seen(&seen, name).iter().all(|v| v.len() == 1),
+            "{name}"
+        );
+    }
+    assert!(
+        values_seen(&seen, "accept-encoding")
+            .iter()
+            .all(|v| v.len() <= 1)
+    );
+
+    // A default credential and a default body header are the request's own as far as a
+    // redirect is concerned: the first stays on its origin, the second goes with the body.
+    let mut sensitive = HeaderMap::new();
+    sensitive.insert("authorization", "Bearer default-secret".parse().unwrap());
+    sensitive.insert("content-type", "application/json".parse().unwrap());
+    sensitive.insert("x-custom", "two".parse().unwrap());
+    let client = Client::<R>::builder()
+        .no_proxy()
+        .default_headers(sensitive)
+        .build();
+    let resp = client.get(&start).unwrap().send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let see_other = server.url(&via(303, "/after-post"));
+    let resp = client.post(&see_other).unwrap().body("{}").send().await;
+    assert_eq!(resp.unwrap().status(), StatusCode::OK);
+    let seen = std::mem::take(&mut *log.lock().unwrap());
+    assert_eq!(seen.len(), 4);
+    let authorization = values_seen(&seen, "authorization");
+    assert_eq!(authorization[0], ["Bearer default-secret"]);
+    assert!(authorization[1].is_empty(), "credentials crossed origins");
+    let content_type = values_seen(&seen, "content-type");
+    assert_eq!(
+        (seen[2].method.as_str(), seen[3].method.as_str()),
+        ("POST", "GET")
+    );
+    assert_eq!(content_type[2], ["application/json"]);
+    assert!(
+        content_type[3].is_empty(),
+        "a GET without body kept Content-Type"
+    );
+    assert!(values_seen(&seen, "x-custom").iter().all(|v| v == &["two"]));
+}
+
 async fn cross_host_redirect_strips_credentials<R: SendRuntime>() {
     let log = Log::default();
     let server = server(&log);
@@ -472,6 +542,7 @@ mod every_runtime {
     use super::*;
 
     runtime_tests!(
+        default_headers_reach_every_hop_but_credentials_stay_behind,
         post_303_becomes_get_without_body,
         post_307_replays_body,
         streaming_body_on_307_is_an_error,

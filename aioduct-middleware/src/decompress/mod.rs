@@ -246,13 +246,22 @@ impl Decompression {
     /// # Ok::<(), aioduct_core::Error>(())
     /// ```
     pub fn advertise(&self, req: &mut Request) -> bool {
-        match self.accept.as_ref().filter(|_| self.applies_to(req)) {
+        match self.accept.as_ref().filter(|_| self.would_advertise(req)) {
             Some(accept) => {
                 req.headers_mut().insert(ACCEPT_ENCODING, accept.clone());
                 true
             }
             None => false,
         }
+    }
+
+    /// Whether [`advertise`](Decompression::advertise) would add `Accept-Encoding` to `req`:
+    /// some coding is on and `req` does not set the header itself. For a caller that adds
+    /// [`accept_encoding`](Decompression::accept_encoding) to the copy of the request it sends
+    /// and keeps the request as it is; the response is then to be
+    /// [decoded](Decompression::decode).
+    pub fn would_advertise(&self, req: &Request) -> bool {
+        self.accept.is_some() && !req.headers().contains_key(ACCEPT_ENCODING)
     }
 
     /// Replaces the body of `resp` by its decoded stream when its `Content-Encoding` calls for
@@ -289,12 +298,6 @@ impl Decompression {
 }
 
 impl Decompression {
-    /// Whether this middleware takes part in `req`: some coding is on and the caller did not
-    /// set `Accept-Encoding` itself.
-    fn applies_to(&self, req: &Request) -> bool {
-        self.accept.is_some() && !req.headers().contains_key(ACCEPT_ENCODING)
-    }
-
     /// Sends `req` with `send`, advertising and decoding as the middleware does with
     /// [`Next`]: for a caller that runs the rest of its chain itself (without boxing a future).
     ///
@@ -367,7 +370,7 @@ impl<Fut: Future<Output = Result<Response>>> Future for Decoding<'_, Fut> {
 
 impl Middleware for Decompression {
     fn handle<'a>(&'a self, req: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response>> {
-        if !self.applies_to(&req) {
+        if !self.would_advertise(&req) {
             return next.run(req);
         }
         Box::pin(self.run_with(req, move |req| next.run(req)))

@@ -35,7 +35,8 @@ use http::{
     HeaderMap, HeaderName, HeaderValue, StatusCode, Uri,
     header::{
         AUTHORIZATION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_LOCATION,
-        CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION, TRANSFER_ENCODING, WWW_AUTHENTICATE,
+        CONTENT_TYPE, COOKIE, HOST, PROXY_AUTHORIZATION, REFERER, TRANSFER_ENCODING,
+        WWW_AUTHENTICATE,
     },
     uri::Scheme,
 };
@@ -165,6 +166,30 @@ impl Redirect {
                 }
             }
         }
+    }
+
+    /// Whether following a redirect may remove or replace the header `name: value` of a
+    /// request: credentials and headers marked sensitive (on a cross-origin hop), the headers
+    /// describing a body (when the method changes to GET), `Host` and `Referer`. A header for
+    /// which this is false is carried to every hop unchanged, so a client may add it to each
+    /// request it sends instead of to the one it follows.
+    ///
+    /// ```
+    /// use aioduct_middleware::redirect::Redirect;
+    /// use http::{HeaderValue, header};
+    ///
+    /// let redirect = Redirect::default();
+    /// let value = HeaderValue::from_static("x");
+    /// assert!(redirect.may_rewrite(&header::AUTHORIZATION, &value));
+    /// assert!(!redirect.may_rewrite(&header::USER_AGENT, &value));
+    /// ```
+    pub fn may_rewrite(&self, name: &HeaderName, value: &HeaderValue) -> bool {
+        value.is_sensitive()
+            || CREDENTIALS.contains(name)
+            || self.sensitive.contains(name)
+            || CONTENT_HEADERS.contains(name)
+            || name == HOST
+            || name == REFERER
     }
 
     fn strip_credentials(&self, headers: &mut HeaderMap) {

@@ -295,3 +295,34 @@ fn redirect_without_location_is_returned() {
     assert!(result.unwrap_err().is_redirect());
     assert_eq!(seen.len(), 1);
 }
+
+#[test]
+fn may_rewrite_names_what_a_hop_can_remove_or_replace() {
+    let redirect = Redirect::default().sensitive_header(HeaderName::from_static("x-api-key"));
+    let plain = HeaderValue::from_static("v");
+    let mut marked = plain.clone();
+    marked.set_sensitive(true);
+    let rewritten = [
+        "authorization",
+        "cookie",
+        "proxy-authorization",
+        "x-api-key",
+        "content-type",
+        "content-length",
+        "host",
+        "referer",
+    ];
+    for name in rewritten {
+        let name = HeaderName::from_static(name);
+        assert!(redirect.may_rewrite(&name, &plain), "{name}");
+    }
+    for name in ["user-agent", "accept", "x-custom"] {
+        let name = HeaderName::from_static(name);
+        assert!(!redirect.may_rewrite(&name, &plain), "{name}");
+    }
+    let custom = HeaderName::from_static("x-custom");
+    assert!(
+        redirect.may_rewrite(&custom, &marked),
+        "a value marked sensitive"
+    );
+}

@@ -30,6 +30,7 @@ use http::{
 use super::{
     Chain, Client, InlineBuiltins, Inner, TransportFn,
     builtins::{Builtins, Stage},
+    plan_additions,
 };
 use crate::{
     Http2Config, HttpRuntime, SendRuntime,
@@ -430,11 +431,14 @@ impl<R: HttpRuntime> ClientBuilder<R> {
                 decompression,
             }),
         };
+        let (additions, early_defaults) = plan_additions(&chain, &self.default_headers);
         Client {
             inner: Arc::new(Inner {
                 transport,
                 chain,
                 default_headers: self.default_headers,
+                additions,
+                early_defaults,
                 timeout: self.timeout,
                 read_timeout: self.read_timeout,
                 http2_prior_knowledge: self.http2_prior_knowledge,

@@ -49,6 +49,13 @@ struct Inner<R: HttpRuntime> {
     transport: Transport<R>,
     chain: Chain<R>,
     default_headers: HeaderMap,
+    /// Headers the transport adds to the copy of each request it sends, when the request does
+    /// not set them: the default headers nothing before the transport could change, and the
+    /// built-in decompression's `Accept-Encoding` (see [`plan_additions`]).
+    additions: HeaderMap,
+    /// Whether the default headers are merged into each request before its chain runs: when
+    /// some of them are not among the additions.
+    early_defaults: bool,
     timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     http2_prior_knowledge: bool,
@@ -169,7 +176,13 @@ impl<R: HttpRuntime> Client<R> {
         async move {
             let this = &client;
             let inner = &*this.inner;
-            let mut request = with_defaults(request?, &inner.default_headers)?;
+            let request = request?;
+            let mut request = if inner.early_defaults {
+                with_defaults(request, &inner.default_headers)?
+            } else {
+                check_header_count(&request, inner.additions.len())?;
+                request
+            };
             let limit = options.timeout.or(inner.timeout);
             options.deadline = limit.map(|limit| R::now() + limit);
             match &inner.chain {
@@ -180,7 +193,9 @@ impl<R: HttpRuntime> Client<R> {
                 Chain::Inline(builtins) => {
                     let mut hops = builtins.redirect.hops(&request)?;
                     loop {
-                        let decode = builtins.decompression.advertise(&mut request);
+                        // Its `Accept-Encoding` is among the additions, which the transport
+                        // puts on the copy it sends: the request stays as the caller made it.
+                        let decode = builtins.decompression.would_advertise(&request);
                         let head = request.method() == Method::HEAD;
                         // The exchange leaves `request` as it was, its body taken: what the
                         // next hop is made of, with no copy of it made here.
@@ -190,12 +205,8 @@ impl<R: HttpRuntime> Client<R> {
                                 return response.decoded(&builtins.decompression, head);
                             }
                             None => return Ok(response),
-                            Some(mut next) => {
+                            Some(next) => {
                                 response.discard().await;
-                                if decode {
-                                    // Ours, not the caller's: the next hop advertises anew.
-                                    next.headers_mut().remove(ACCEPT_ENCODING);
-                                }
                                 request = next;
                             }
                         }
@@ -266,7 +277,7 @@ impl<R: HttpRuntime> Client<R> {
                 .map(|at| R::boxed_sleep(at.saturating_duration_since(started)));
             // One awaited future with or without a deadline (see `race`).
             let exchange = Race {
-                future: inner.transport.send(request, h2c),
+                future: inner.transport.send(request, h2c, &inner.additions),
                 timer: deadline.as_mut().map(|timer| timer.as_mut()),
             }
             .await
@@ -326,6 +337,38 @@ fn with_defaults(
         }
     }
     Ok(request)
+}
+
+/// The headers the transport adds to the copy of each request it sends, and whether the
+/// default headers are merged into each request before its chain runs instead.
+///
+/// A default header can wait for the copy when nothing between the client and the transport
+/// reads or changes it: no middleware of the user's (which may remove it), and not a header
+/// that following a redirect removes or replaces (credentials, `Host`, `Referer`, the body's;
+/// see `Redirect::may_rewrite`) or that decides decoding (`Accept-Encoding`). Then a request
+/// without headers of its own is sent without ever getting a header map of its own, and its
+/// defaults are copied once, into the head hyper sends.
+fn plan_additions<R: HttpRuntime>(chain: &Chain<R>, defaults: &HeaderMap) -> (HeaderMap, bool) {
+    match chain {
+        Chain::Dyn { .. } => (HeaderMap::new(), true),
+        Chain::None => (defaults.clone(), false),
+        Chain::Inline(builtins) => {
+            let late = defaults.iter().all(|(name, value)| {
+                name != ACCEPT_ENCODING && !builtins.redirect.may_rewrite(name, value)
+            });
+            let mut additions = if late {
+                defaults.clone()
+            } else {
+                HeaderMap::new()
+            };
+            if let Some(accept) = builtins.decompression.accept_encoding() {
+                // Only a map full of defaults has no room, and then every request is refused
+                // for its number of headers anyway.
+                let _ = additions.try_append(ACCEPT_ENCODING, accept.clone());
+            }
+            (additions, !late)
+        }
+    }
 }
 
 /// The timer of runtime `R`, for middleware.
@@ -409,8 +452,12 @@ mod no_codings {
             false
         }
 
-        pub(crate) fn advertise(&self, _request: &mut http::Request<Body>) -> bool {
+        pub(crate) fn would_advertise(&self, _request: &http::Request<Body>) -> bool {
             false
+        }
+
+        pub(crate) fn accept_encoding(&self) -> Option<&http::HeaderValue> {
+            None
         }
 
         pub(crate) fn decode(

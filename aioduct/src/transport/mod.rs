@@ -8,10 +8,12 @@ mod rt;
 
 use std::{future::Future, time::Duration};
 
-use aioduct_core::{Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn, clone_head};
+use aioduct_core::{
+    Alpn, Body, ConnectionInfo, Error, ErrorKind, Runtime, Spawn, clone_head_adding,
+};
 use aioduct_pool::{Checkout, Pool, Pooled};
 use http::{
-    HeaderValue, Uri, Version,
+    HeaderMap, HeaderValue, Uri, Version,
     header::{HOST, PROXY_AUTHORIZATION},
     uri::PathAndQuery,
 };
@@ -164,6 +166,7 @@ impl<R: HttpRuntime> Transport<R> {
     ///
     /// `req` is left as it was, its body taken: hyper is handed a copy of its head, so that a
     /// caller who may need the request again (to follow a redirect) makes no copy of its own.
+    /// The copy also gets the `additions` that `req` does not set (the client's defaults).
     ///
     /// A request that a reused connection could not even start (the server had closed it while
     /// idle) is sent again once on a fresh connection. So is an idempotent request with a
@@ -180,6 +183,7 @@ impl<R: HttpRuntime> Transport<R> {
         &'a self,
         req: &'a mut http::Request<Body>,
         h2c: bool,
+        additions: &'a HeaderMap,
     ) -> impl Future<Output = Result<Exchange, Error>> + 'a {
         async move {
             let uri = req.uri().clone();
@@ -208,7 +212,7 @@ impl<R: HttpRuntime> Transport<R> {
                 let mut resend = (!retried && (is_h2 || (reused && idempotent)))
                     .then(|| body.try_clone())
                     .flatten();
-                let mut sent = http::Request::from_parts(clone_head(req), body);
+                let mut sent = http::Request::from_parts(clone_head_adding(req, additions), body);
                 set_request_form(&mut sent, &uri, &mut lease, forward_auth.as_ref())?;
                 let remote_addr = lease.remote_addr;
                 match lease.send(sent).await {
