@@ -260,6 +260,20 @@ impl Decompression {
     /// [`accept_encoding`](Decompression::accept_encoding) to the copy of the request it sends
     /// and keeps the request as it is; the response is then to be
     /// [decoded](Decompression::decode).
+    ///
+    /// ```
+    /// use aioduct_core::Body;
+    /// use aioduct_middleware::decompress::Decompression;
+    ///
+    /// let decompression = Decompression::new();
+    /// let plain = http::Request::get("http://example.com/").body(Body::empty()).unwrap();
+    /// assert_eq!(decompression.would_advertise(&plain), decompression.is_enabled());
+    /// let own = http::Request::get("http://example.com/")
+    ///     .header("accept-encoding", "identity")
+    ///     .body(Body::empty())
+    ///     .unwrap();
+    /// assert!(!decompression.would_advertise(&own));
+    /// ```
     pub fn would_advertise(&self, req: &Request) -> bool {
         self.accept.is_some() && !req.headers().contains_key(ACCEPT_ENCODING)
     }
