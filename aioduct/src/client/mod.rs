@@ -324,7 +324,7 @@ fn with_defaults(
     let headers = request.headers_mut();
     if headers.is_empty() {
         // Most requests set no header of their own: nothing to look up, and room for the
-        // defaults and the two or three headers the built-ins add (`Accept-Encoding`, `Host`).
+        // defaults and a few more that middleware adds (`Accept-Encoding`, `Cookie`).
         let _ = headers.try_reserve(defaults.len() + 3);
         for (name, value) in defaults {
             headers.append(name, value.clone());
