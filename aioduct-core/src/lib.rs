@@ -133,10 +133,8 @@ pub fn clone_head_adding<B>(
         head.headers.append(name, value.clone());
     }
     for (name, value) in additions {
-        // A request without headers of its own (the usual one) has nothing to look up.
-        if (headers.is_empty() || !headers.contains_key(name))
-            && head.headers.try_append(name, value.clone()).is_err()
-        {
+        // On a request without headers of its own (the usual one) the lookup hashes nothing.
+        if !headers.contains_key(name) && head.headers.try_append(name, value.clone()).is_err() {
             break;
         }
     }

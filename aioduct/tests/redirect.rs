@@ -11,71 +11,11 @@ use aioduct::{
     redirect::Policy,
 };
 use bytes::Bytes;
-use support::{Reply, Server, read_body, text};
-
-/// What a server saw of one request.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-type Log = Arc<Mutex<Vec<Seen>>>;
-
-/// A server that logs every request and answers `/r/<status>/<location>` with that redirect
-/// (the location is the rest of the path and query), `/ping` and `/pong` with redirects to each
-/// other, `/grow...` with a redirect one segment longer, anything else with 200 and
-/// `<method> <path> <body>`.
-fn server(log: &Log) -> Server {
-    let log = log.clone();
-    Server::http1(move |req| {
-        let log = log.clone();
-        async move {
-            let (parts, body) = read_body(req).await;
-            let path = parts.uri.path_and_query().unwrap().as_str().to_owned();
-            log.lock().unwrap().push(Seen {
-                method: parts.method.to_string(),
-                path: path.clone(),
-                headers: parts.headers.clone(),
-                body: body.clone(),
-            });
-            match path.strip_prefix("/r/") {
-                _ if path == "/ping" => redirect(302, "/pong"),
-                _ if path == "/pong" => redirect(302, "/ping"),
-                // Never the same URL twice: /grow -> /grow/g -> /grow/g/g ...
-                _ if path.starts_with("/grow") => redirect(302, &format!("{path}/g")),
-                Some(rest) => {
-                    let (status, location) = rest.split_once('/').unwrap();
-                    redirect(status.parse().unwrap(), location)
-                }
-                None => text(
-                    200,
-                    format!(
-                        "{} {} {}",
-                        parts.method,
-                        path,
-                        String::from_utf8_lossy(&body)
-                    ),
-                ),
-            }
-        }
-    })
-}
-
-fn redirect(status: u16, location: &str) -> Reply {
-    let mut reply = text(status, "redirecting");
-    reply
-        .headers_mut()
-        .insert("location", location.parse().unwrap());
-    reply
-}
-
-/// A redirect path on a server: `/r/<status>/<target>`.
-fn via(status: u16, target: &str) -> String {
-    format!("/r/{status}/{target}")
-}
+use support::{
+    Server,
+    redirects::{Log, Seen, redirect, server, values_seen, via},
+    text,
+};
 
 /// Records the headers of every hop just before the transport (which removes a
 /// Proxy-Authorization that no proxy needs, so only here can its stripping be seen).
@@ -143,27 +83,23 @@ fn assert_no_credentials(seen: &[Seen]) {
     }
 }
 
-/// The values of `name` a server saw on each request, in order.
-fn values_seen(seen: &[Seen], name: &str) -> Vec<Vec<String>> {
-    let values = |request: &Seen| {
-        let all = request.headers.get_all(name).iter();
-        all.map(|v| v.to_str().unwrap().to_owned()).collect()
-    };
-    seen.iter().map(values).collect()
-}
-
 async fn default_headers_reach_every_hop_but_credentials_stay_behind<R: HttpRuntime>() {
     let log = Log::default();
     let server = server(&log);
     let port = server.addr().port();
     let start = server.url(&via(302, &format!("http://localhost:{port}/landed")));
-    let mut plain = HeaderMap::new();
-    plain.insert("x-custom", "one".parse().unwrap());
-    let client = Client::<R>::builder()
-        .no_proxy()
-        .default_headers(plain)
-        .build();
-    let resp = client.get(&start).unwrap().send().await.unwrap();
+    let client = |defaults: &[(&'static str, &'static str)]| {
+        let mut headers = HeaderMap::new();
+        for (name, value) in defaults {
+            headers.insert(*name, value.parse().unwrap());
+        }
+        Client::<R>::builder()
+            .no_proxy()
+            .default_headers(headers)
+            .build()
+    };
+    let client_one = client(&[("x-custom", "one")]);
+    let resp = client_one.get(&start).unwrap().send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let seen = std::mem::take(&mut *log.lock().unwrap());
     assert_eq!(seen.len(), 2);
@@ -182,14 +118,11 @@ async fn default_headers_reach_every_hop_but_credentials_stay_behind<R: HttpRunt
 
     // A default credential and a default body header are the request's own as far as a
     // redirect is concerned: the first stays on its origin, the second goes with the body.
-    let mut sensitive = HeaderMap::new();
-    sensitive.insert("authorization", "Bearer default-secret".parse().unwrap());
-    sensitive.insert("content-type", "application/json".parse().unwrap());
-    sensitive.insert("x-custom", "two".parse().unwrap());
-    let client = Client::<R>::builder()
-        .no_proxy()
-        .default_headers(sensitive)
-        .build();
+    let client = client(&[
+        ("authorization", "Bearer default-secret"),
+        ("content-type", "application/json"),
+        ("x-custom", "two"),
+    ]);
     let resp = client.get(&start).unwrap().send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let see_other = server.url(&via(303, "/after-post"));
@@ -559,7 +492,7 @@ mod tls {
     use aioduct::tls::{Certificate, RustlsConnector};
 
     use super::*;
-    use crate::support::{Mode, tls::pki};
+    use crate::support::{Mode, redirects::record, tls::pki};
 
     fn trusting<R: SendRuntime>() -> aioduct::ClientBuilder<R> {
         let ca = Certificate::from_der(pki().ca_der.clone());
@@ -578,14 +511,7 @@ mod tls {
             move |req| {
                 let log = log.clone();
                 async move {
-                    let (parts, body) = read_body(req).await;
-                    let path = parts.uri.path_and_query().unwrap().as_str().to_owned();
-                    log.lock().unwrap().push(Seen {
-                        method: parts.method.to_string(),
-                        path: path.clone(),
-                        headers: parts.headers,
-                        body,
-                    });
+                    let path = record(&log, req).await.path;
                     match path.strip_prefix("/to/") {
                         Some(location) => redirect(302, location),
                         None => text(200, format!("tls {path}")),

@@ -310,7 +310,8 @@ impl<R: HttpRuntime> Client<R> {
     }
 }
 
-/// `request` with the client's default headers it does not set itself.
+/// `request` with the client's default headers it does not set itself, for a client whose
+/// defaults cannot wait for the copy the transport sends (see [`plan_additions`]).
 ///
 /// Refused when the request and the defaults together have more than [`MAX_REQUEST_HEADERS`]
 /// headers, counted before any default is found set, so that none of the inserts here or later
@@ -322,18 +323,9 @@ fn with_defaults(
 ) -> Result<http::Request<Body>, Error> {
     check_header_count(&request, defaults.len())?;
     let headers = request.headers_mut();
-    if headers.is_empty() {
-        // Most requests set no header of their own: nothing to look up, and room for the
-        // defaults and a few more that middleware adds (`Accept-Encoding`, `Cookie`).
-        let _ = headers.try_reserve(defaults.len() + 3);
-        for (name, value) in defaults {
-            headers.append(name, value.clone());
-        }
-    } else {
-        for (name, value) in defaults {
-            if !headers.contains_key(name) {
-                headers.insert(name, value.clone());
-            }
+    for (name, value) in defaults {
+        if !headers.contains_key(name) {
+            headers.insert(name, value.clone());
         }
     }
     Ok(request)

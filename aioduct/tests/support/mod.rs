@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 mod io;
+pub mod redirects;
 pub mod tls;
 
 use std::{
