@@ -11,11 +11,7 @@ use aioduct::{
     redirect::Policy,
 };
 use bytes::Bytes;
-use support::{
-    Server,
-    redirects::{Log, Seen, redirect, server, values_seen, via},
-    text,
-};
+use support::redirects::{Log, Seen, server, values_seen, via};
 
 /// Records the headers of every hop just before the transport (which removes a
 /// Proxy-Authorization that no proxy needs, so only here can its stripping be seen).
@@ -492,7 +488,12 @@ mod tls {
     use aioduct::tls::{Certificate, RustlsConnector};
 
     use super::*;
-    use crate::support::{Mode, redirects::record, tls::pki};
+    use crate::support::{
+        Mode, Server,
+        redirects::{record, redirect},
+        text,
+        tls::pki,
+    };
 
     fn trusting<R: SendRuntime>() -> aioduct::ClientBuilder<R> {
         let ca = Certificate::from_der(pki().ca_der.clone());
